@@ -1,0 +1,33 @@
+# Two set-up commands for a fresh machine (see README):
+#   make build   create .venv, install pinned packages, run `dbt build` (demo data unless ZL_DATA_DIR is set)
+#   make test    create .venv if needed, run every test (pytest, which also runs dbt build/tests on demo data)
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: build test env dbt-build docs benchmark-sql clean
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+build: $(STAMP)
+	$(BIN)/dbt build
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+docs: $(STAMP)
+	$(BIN)/dbt docs generate
+
+benchmark-sql: $(STAMP)
+	$(BIN)/python scripts/benchmark_sql.py
+
+clean:
+	$(BIN)/dbt clean

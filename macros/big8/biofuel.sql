@@ -1,0 +1,34 @@
+{#- Biofuel bucket: soybean oil against diesel (the biodiesel/renewable diesel feedstock margin proxy).
+    BOHO spread (USD/gal) = ZL (US cents/lb) / 100 * 7.5 lb/gal - HO (USD/gal): positive = soybean oil
+    dearer than heating oil per gallon. 20-session change, trailing z-score, ZL-HO return correlation.
+    Optional source: RIN prices (rins.csv) would add D4/D6 features; not in the data set (see README). -#}
+{% macro big8_biofuel(aligned, corr_window=60, zscore_window=252) -%}
+with prices as (
+
+    select trade_date, zl_close, ho_close, zl_log_return, ho_log_return
+    from {{ aligned }}
+
+),
+
+levels as (
+
+    select *, zl_close / 100.0 * 7.5 - ho_close as boho_spread_usd_gal
+    from prices
+
+),
+
+features as (
+
+    select
+        trade_date,
+        boho_spread_usd_gal as biofuel__boho_spread_usd_gal,
+        {{ zl_diff('boho_spread_usd_gal', 5) }} as biofuel__boho_chg_5d,
+        {{ zl_diff('boho_spread_usd_gal', 20) }} as biofuel__boho_chg_20d,
+        {{ zl_rolling_zscore('boho_spread_usd_gal', zscore_window) }} as biofuel__boho_z{{ zscore_window }},
+        {{ zl_rolling_corr('zl_log_return', 'ho_log_return', corr_window) }} as biofuel__zl_ho_corr_{{ corr_window }}d
+    from levels
+
+)
+
+select * from features
+{%- endmacro %}

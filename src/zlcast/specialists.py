@@ -1,0 +1,539 @@
+"""Bucket specialists: AutoGluon quantile models on volatility-standardised targets.
+
+Modelling idea
+--------------
+The h-day log return is standardised by the EWMA daily volatility known at the
+origin ``d`` (:func:`zlcast.baselines.ewma_sigma`, lambda = 0.94)::
+
+    z = fwd_log_return / (sigma_ewma(d) * sqrt(h))
+
+so that the model learns *departures from the random walk with EWMA
+volatility*: a model that predicts the normal quantiles of z reproduces the
+reference exactly, and calibration (the reference's weakness at 20/60 days)
+is learned on a scale-free target. Features are the bucket's columns + the
+shared ``core__`` columns + ``log_sigma_ewma``. Predicted z-quantiles are
+back-transformed (``value = q_z * sigma * sqrt(h)``) and sorted per row
+(monotone quantiles).
+
+Walk-forward engine
+-------------------
+:func:`run_walk_forward` is model-agnostic (a :class:`Backend` = fit + predict
+into a directory). For each horizon it fits one predictor per fold of
+:func:`zlcast.folds.make_folds` (OOF rows, ``split='oof'``) and one *live*
+predictor at the cutoff given by :func:`zlcast.artifacts.live_cutoff`
+(``split='live'``, origins ``>= cutoff``). Every predictor is published in a
+:class:`zlcast.artifacts.PredictorStore` under a fingerprint of (model,
+horizon, cutoff, features, settings, version, kind, training-data digest); a
+rerun with unchanged inputs loads instead of fitting, and a rerun with a few
+more days keeps the live cutoff (until ``retrain_after_days``) and only
+predicts with the stored predictors. What happened is reported in
+``result.attrs['fit_log']`` (a list of dicts with ``action`` = ``'fit'`` or
+``'load'``).
+
+AutoGluon notes
+---------------
+``problem_type='quantile'`` supports only GBM (LightGBM), CAT (CatBoost) and
+the neural nets; LR/XGB/MITRA are dropped silently, so presets use GBM (+CAT).
+Without bagging, the most recent ``tuning_frac`` of the training rows (after a
+purge gap of h rows) is passed as ``tuning_data`` (early stopping / ensemble
+weights are chosen forward in time, never on a random holdout). With bagging,
+folds are contiguous time blocks (AutoGluon ``groups``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zlcast.artifacts import PredictorStore, fingerprint, frame_digest, live_cutoff
+from zlcast.baselines import ewma_sigma
+from zlcast.folds import LIVE_FOLD_ID, live_train_rows, train_rows, trading_dates, val_rows
+from zlcast.frames import bucket_columns, empty_predictions, long_predictions
+from zlcast.settings import ForecastSettings
+
+__all__ = [
+    "SIGMA_FEATURE",
+    "LABEL",
+    "Backend",
+    "specialist_model_name",
+    "standardised_design",
+    "time_ordered_tuning_split",
+    "autogluon_hyperparameters",
+    "fit_autogluon",
+    "predict_autogluon",
+    "autogluon_backend",
+    "run_walk_forward",
+    "fit_predict_bucket",
+]
+
+#: Extra feature added to every model: log of the EWMA daily volatility at the origin.
+SIGMA_FEATURE = "log_sigma_ewma"
+#: Name of the standardised target column.
+LABEL = "z"
+_PREDICTOR_SUBDIR = "predictor"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A quantile model as two functions working on a store directory.
+
+    Attributes
+    ----------
+    name : str
+        Model name in the prediction format.
+    fit : callable
+        ``fit(train, columns, path, settings, horizon)``: fit on ``train``
+        (columns ``trade_date, target_date, z`` + ``columns``) and save into
+        ``path``; may return a dict of manifest entries.
+    predict : callable
+        ``predict(path, X, columns, settings) -> ndarray (n, k)``: z-quantiles
+        for the rows of ``X`` in the order of ``settings.quantiles``.
+    """
+
+    name: str
+    fit: Callable[[pd.DataFrame, list[str], Path, ForecastSettings, int], Mapping[str, Any] | None]
+    predict: Callable[[Path, pd.DataFrame, list[str], ForecastSettings], np.ndarray]
+
+
+def specialist_model_name(bucket: str) -> str:
+    """Model name of a bucket specialist.
+
+    Parameters
+    ----------
+    bucket : str
+
+    Returns
+    -------
+    str
+        ``specialist_<bucket>``.
+    """
+    return f"specialist_{bucket}"
+
+
+def standardised_design(
+    features: pd.DataFrame,
+    zl: pd.DataFrame,
+    targets: pd.DataFrame,
+    horizon: int,
+    columns: Sequence[str],
+    lam: float = 0.94,
+) -> pd.DataFrame:
+    """Design frame of one horizon: features, sigma and the standardised target.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        ``trade_date`` + feature columns.
+    zl : pandas.DataFrame
+        ``trade_date, log_close``.
+    targets : pandas.DataFrame
+        Realised targets (all horizons).
+    horizon : int
+    columns : sequence of str
+        Feature columns to keep.
+    lam : float
+        EWMA decay.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per origin that has features and a finite sigma:
+        ``trade_date, sigma, <columns>, log_sigma_ewma, target_date, fwd_log_return, z``
+        (the last three NaN/NaT where the target is not realised), sorted by date.
+    """
+    sig = ewma_sigma(zl, lam).rename("sigma").reset_index()
+    d = features[["trade_date", *columns]].merge(sig, on="trade_date", how="inner")
+    d = d[np.isfinite(d["sigma"]) & (d["sigma"] > 0)].copy()
+    d[SIGMA_FEATURE] = np.log(d["sigma"])
+    t = targets.loc[targets["horizon_days"] == int(horizon), ["trade_date", "target_date", "fwd_log_return"]]
+    d = d.merge(t, on="trade_date", how="left")
+    d[LABEL] = d["fwd_log_return"] / (d["sigma"] * np.sqrt(float(horizon)))
+    order = ["trade_date", "sigma", *columns, SIGMA_FEATURE, "target_date", "fwd_log_return", LABEL]
+    return d[order].sort_values("trade_date").reset_index(drop=True)
+
+
+def time_ordered_tuning_split(
+    train: pd.DataFrame, frac: float, min_rows: int = 50
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Split training rows into an earlier fit part and a later tuning part, purged.
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        Rows with ``trade_date`` and ``target_date``.
+    frac : float
+        Share of rows (the latest) used for tuning.
+    min_rows : int
+        Both parts need at least this many rows, else no split is made.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame or None)
+        ``(fit_part, tuning_part)``; every fit row's ``target_date`` is before
+        the first tuning origin. ``tuning_part`` is None without a split.
+    """
+    train = train.sort_values("trade_date")
+    n_tune = int(len(train) * frac)
+    if frac <= 0 or n_tune < min_rows:
+        return train, None
+    tune = train.iloc[-n_tune:]
+    fit = train.iloc[:-n_tune]
+    fit = fit[fit["target_date"] < tune["trade_date"].iloc[0]]
+    if len(fit) < min_rows:
+        return train, None
+    return fit, tune
+
+
+def _space(spec: Any) -> Any:
+    """Turn a JSON search-space spec into an AutoGluon space (other values unchanged)."""
+    if not (isinstance(spec, Mapping) and "space" in spec):
+        return spec
+    from autogluon.common import space
+
+    kind = spec["space"]
+    if kind == "real":
+        return space.Real(spec["lower"], spec["upper"], log=bool(spec.get("log", False)))
+    if kind == "int":
+        return space.Int(int(spec["lower"]), int(spec["upper"]))
+    if kind == "categorical":
+        return space.Categorical(*spec["values"])
+    raise ValueError(f"unknown search space kind {kind!r} (use real, int or categorical)")
+
+
+def autogluon_hyperparameters(spec: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """AutoGluon ``hyperparameters`` from the settings' JSON spec, seeded.
+
+    Parameters
+    ----------
+    spec : Mapping
+        ``{model_key: params or [params, ...]}``; a param may be a search-space
+        spec ``{"space": "real"|"int"|"categorical", ...}``.
+    seed : int
+        Written as ``seed`` (GBM) / ``random_seed`` (CAT) unless given.
+
+    Returns
+    -------
+    dict
+    """
+    seed_key = {"GBM": "seed", "CAT": "random_seed"}
+    out: dict[str, Any] = {}
+    for key, params in spec.items():
+        configs = params if isinstance(params, list) else [params]
+        conv = []
+        for p in configs:
+            q = {k: _space(v) for k, v in dict(p).items()}
+            if key in seed_key:
+                q.setdefault(seed_key[key], int(seed))
+            conv.append(q)
+        out[key] = conv if isinstance(params, list) else conv[0]
+    return out
+
+
+@contextlib.contextmanager
+def _quiet_progress_bars() -> Iterator[None]:
+    """Disable tqdm progress bars (AutoGluon HPO trials) for the duration of a fit."""
+    old = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = old
+
+
+def fit_autogluon(
+    train: pd.DataFrame, columns: list[str], path: Path, settings: ForecastSettings, horizon: int
+) -> dict[str, Any]:
+    """Fit an AutoGluon quantile ``TabularPredictor`` on z and save it under ``path``.
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        ``trade_date, target_date, z`` + ``columns``.
+    columns : list of str
+        Feature columns.
+    path : pathlib.Path
+        Directory (the predictor goes to ``path/predictor``).
+    settings : ForecastSettings
+    horizon : int
+        Horizon (only used for logging).
+
+    Returns
+    -------
+    dict
+        Manifest entries: models kept, best model, rows used for fit/tuning.
+    """
+    from autogluon.tabular import TabularPredictor
+
+    bag = settings.num_bag_folds >= 2
+    data = train.sort_values("trade_date")
+    tune = None
+    groups = None
+    if bag:
+        fit = data[[*columns, LABEL]].copy()
+        block = (np.arange(len(fit)) * settings.num_bag_folds) // max(len(fit), 1)
+        fit["__time_block"] = block
+        groups = "__time_block"
+    else:
+        fit_part, tune_part = time_ordered_tuning_split(data, settings.tuning_frac)
+        fit = fit_part[[*columns, LABEL]]
+        tune = None if tune_part is None else tune_part[[*columns, LABEL]]
+    predictor = TabularPredictor(
+        label=LABEL,
+        problem_type="quantile",
+        quantile_levels=list(settings.quantiles),
+        path=str(path / _PREDICTOR_SUBDIR),
+        verbosity=0,
+        groups=groups,
+    )
+    hp = autogluon_hyperparameters(settings.tabular_hyperparameters, settings.seed)
+    kwargs: dict[str, Any] = {
+        "tuning_data": tune,
+        "time_limit": settings.time_limit_s,
+        "hyperparameters": hp,
+        "num_stack_levels": 0,
+        "fit_weighted_ensemble": bool(bag or len(hp) > 1),
+        "num_cpus": settings.num_cpus if settings.num_cpus is not None else "auto",
+    }
+    if settings.tabular_presets:
+        kwargs["presets"] = settings.tabular_presets
+    if bag:
+        kwargs["num_bag_folds"] = settings.num_bag_folds
+        kwargs["num_bag_sets"] = 1
+        kwargs["ag_args_ensemble"] = {"model_random_seed": int(settings.seed)}
+    else:
+        kwargs["num_bag_folds"] = 0
+    hpo = settings.hyperparameter_tune_kwargs()
+    if hpo is not None:
+        kwargs["hyperparameter_tune_kwargs"] = hpo
+    with _quiet_progress_bars():
+        predictor.fit(fit, **kwargs)
+    best = predictor.model_best
+    if settings.num_bag_folds >= 2 or hpo is not None or len(hp) > 1:
+        predictor.delete_models(models_to_keep=[best], dry_run=False)
+    predictor.save_space()
+    return {
+        "backend": "autogluon_tabular",
+        "best_model": str(best),
+        "n_fit_rows": int(len(fit)),
+        "n_tuning_rows": 0 if tune is None else int(len(tune)),
+        "horizon_days": int(horizon),
+    }
+
+
+def predict_autogluon(path: Path, X: pd.DataFrame, columns: list[str], settings: ForecastSettings) -> np.ndarray:
+    """z-quantiles of a stored AutoGluon predictor.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Store directory of the predictor.
+    X : pandas.DataFrame
+        Rows to predict (must contain ``columns``).
+    columns : list of str
+    settings : ForecastSettings
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(X), len(settings.quantiles))
+    """
+    from autogluon.tabular import TabularPredictor
+
+    predictor = TabularPredictor.load(str(path / _PREDICTOR_SUBDIR), verbosity=0, require_py_version_match=False)
+    pred = predictor.predict(X[columns])
+    cols = {round(float(c), 6): c for c in pred.columns}
+    return np.column_stack([pred[cols[round(q, 6)]].to_numpy(dtype="float64") for q in settings.quantiles])
+
+
+def autogluon_backend(name: str) -> Backend:
+    """AutoGluon backend (looks up :func:`fit_autogluon`/:func:`predict_autogluon` at call time).
+
+    Parameters
+    ----------
+    name : str
+        Model name.
+
+    Returns
+    -------
+    Backend
+    """
+    return Backend(
+        name=name,
+        fit=lambda *a: fit_autogluon(*a),
+        predict=lambda *a: predict_autogluon(*a),
+    )
+
+
+def _to_values(zq: np.ndarray, sigma: np.ndarray, horizon: int) -> np.ndarray:
+    """Back-transform z-quantiles to sorted log-return quantiles."""
+    v = np.asarray(zq, dtype="float64") * (np.asarray(sigma, dtype="float64") * np.sqrt(float(horizon)))[:, None]
+    return np.sort(v, axis=1)
+
+
+def _fit_or_load(
+    backend: Backend,
+    store: PredictorStore,
+    train: pd.DataFrame,
+    columns: list[str],
+    settings: ForecastSettings,
+    horizon: int,
+    cutoff: pd.Timestamp,
+    kind: str,
+    fold_id: int,
+    log: list[dict[str, Any]],
+) -> Path:
+    """Return the store path of the predictor for this fit, fitting it if needed."""
+    cols = [*columns]
+    digest = frame_digest(train[["trade_date", "target_date", LABEL, *cols]].reset_index(drop=True))
+    fp = fingerprint(backend.name, horizon, cutoff, cols, settings, extra={"kind": kind, "data": digest})
+    t0 = time.perf_counter()
+    action = "load"
+    if not store.exists(fp):
+        action = "fit"
+        manifest = {
+            "model": backend.name,
+            "horizon": int(horizon),
+            "cutoff": pd.Timestamp(cutoff).date().isoformat(),
+            "kind": kind,
+            "fold_id": int(fold_id),
+            "n_train": int(len(train)),
+            "train_start": pd.Timestamp(train["trade_date"].min()).date().isoformat(),
+            "train_end": pd.Timestamp(train["trade_date"].max()).date().isoformat(),
+            "features": cols,
+            "settings": settings.to_dict(),
+        }
+        store.publish(fp, lambda tmp: backend.fit(train, cols, tmp, settings, horizon), manifest)
+    log.append(
+        {
+            "model": backend.name,
+            "horizon_days": int(horizon),
+            "fold_id": int(fold_id),
+            "kind": kind,
+            "cutoff": pd.Timestamp(cutoff),
+            "fingerprint": fp,
+            "action": action,
+            "n_train": int(len(train)),
+            "seconds": time.perf_counter() - t0,
+        }
+    )
+    return store.path_for(fp)
+
+
+def run_walk_forward(
+    backend: Backend,
+    columns: Sequence[str],
+    features: pd.DataFrame,
+    zl: pd.DataFrame,
+    targets: pd.DataFrame,
+    folds: pd.DataFrame,
+    settings: ForecastSettings,
+    store: PredictorStore,
+    live: bool = True,
+) -> pd.DataFrame:
+    """OOF predictions for every fold and live predictions after the live cutoff.
+
+    Parameters
+    ----------
+    backend : Backend
+    columns : sequence of str
+        Feature columns (``log_sigma_ewma`` is added).
+    features, zl, targets : pandas.DataFrame
+        Frames of :mod:`zlcast.frames`.
+    folds : pandas.DataFrame
+        Output of :func:`zlcast.folds.make_folds`.
+    settings : ForecastSettings
+    store : PredictorStore
+    live : bool
+        Also fit/predict the live predictor.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long prediction format; ``attrs['fit_log']`` lists every fit/load.
+    """
+    cols = [*columns]
+    model_cols = [*cols, SIGMA_FEATURE]
+    log: list[dict[str, Any]] = []
+    out: list[pd.DataFrame] = []
+    dates = trading_dates(zl["trade_date"])
+    last_date = pd.Timestamp(min(dates[-1], pd.Timestamp(features["trade_date"].max())))
+    for h in settings.horizons:
+        design = standardised_design(features, zl, targets, h, cols)
+        realised = design[np.isfinite(design[LABEL])]
+        for fold in folds[folds["horizon_days"] == h].itertuples(index=False):
+            tr = realised[realised["trade_date"].isin(train_rows(fold, targets)["trade_date"])]
+            va = realised[realised["trade_date"].isin(val_rows(fold, targets)["trade_date"])]
+            if len(tr) < settings.min_train_rows or va.empty:
+                continue
+            path = _fit_or_load(backend, store, tr, model_cols, settings, h, fold.val_start, "oof", fold.fold_id, log)
+            zq = backend.predict(path, va, model_cols, settings)
+            values = _to_values(zq, va["sigma"].to_numpy(), h)
+            out.append(
+                long_predictions(va["trade_date"], h, va["target_date"], backend.name, settings.quantiles, values, "oof", int(fold.fold_id))
+            )
+        if not live:
+            continue
+        prev = store.previous_cutoff(backend.name, h, before=last_date)
+        cutoff = live_cutoff(last_date, prev, dates, settings.retrain_after_days)
+        tr_live = realised[realised["trade_date"].isin(live_train_rows(targets, cutoff, h)["trade_date"])]
+        origins = design[(design["trade_date"] >= cutoff) & (design["trade_date"] <= last_date)]
+        if len(tr_live) < settings.min_train_rows or origins.empty:
+            continue
+        path = _fit_or_load(backend, store, tr_live, model_cols, settings, h, cutoff, "live", LIVE_FOLD_ID, log)
+        zq = backend.predict(path, origins, model_cols, settings)
+        values = _to_values(zq, origins["sigma"].to_numpy(), h)
+        out.append(
+            long_predictions(origins["trade_date"], h, None, backend.name, settings.quantiles, values, "live", LIVE_FOLD_ID)
+        )
+    result = pd.concat(out, ignore_index=True) if out else empty_predictions()
+    result.attrs["fit_log"] = log
+    return result
+
+
+def fit_predict_bucket(
+    bucket: str,
+    features: pd.DataFrame,
+    zl: pd.DataFrame,
+    targets: pd.DataFrame,
+    folds: pd.DataFrame,
+    settings: ForecastSettings,
+    store: PredictorStore,
+    live: bool = True,
+) -> pd.DataFrame:
+    """Walk-forward AutoGluon specialist of one feature bucket.
+
+    Parameters
+    ----------
+    bucket : str
+        Feature group (``crush``, ``china``, ..., or ``core`` for ZL's own features).
+    features, zl, targets : pandas.DataFrame
+        Frames of :mod:`zlcast.frames` (validate them first).
+    folds : pandas.DataFrame
+        :func:`zlcast.folds.make_folds` output.
+    settings : ForecastSettings
+    store : PredictorStore
+        Where predictors are published and reused.
+    live : bool
+        Also produce live rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long predictions of model ``specialist_<bucket>``: one OOF row per
+        realised origin in every fold x quantile, plus live rows for origins
+        ``>= live cutoff``; ``attrs['fit_log']`` tells what was fitted/loaded.
+    """
+    cols = bucket_columns(features, bucket)
+    return run_walk_forward(
+        autogluon_backend(specialist_model_name(bucket)), cols, features, zl, targets, folds, settings, store, live
+    )
