@@ -127,7 +127,14 @@ def lgbm_backend(name: str = LGBM_MODEL) -> Backend:
     -------
     Backend
     """
-    return Backend(name=name, fit=lambda *a: fit_lgbm(*a), predict=lambda *a: predict_lgbm(*a))
+    from importlib.metadata import version
+
+    return Backend(
+        name=name,
+        fit=lambda *a: fit_lgbm(*a),
+        predict=lambda *a: predict_lgbm(*a),
+        identity={"lightgbm": version("lightgbm")},
+    )
 
 
 def fit_predict_lgbm(
@@ -154,5 +161,10 @@ def fit_predict_lgbm(
     pandas.DataFrame
         Long prediction format; ``attrs['fit_log']`` as in
         :func:`zlcast.specialists.run_walk_forward`.
+
+    Notes
+    -----
+    Columns in ``settings.exclude_features`` are left out.
     """
-    return run_walk_forward(lgbm_backend(), feature_columns(features), features, zl, targets, folds, settings, store, live)
+    cols = [c for c in feature_columns(features) if c not in settings.exclude_features]
+    return run_walk_forward(lgbm_backend(), cols, features, zl, targets, folds, settings, store, live)

@@ -336,115 +336,120 @@ def _examples(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = 
     return int(rows[0][0]), [str(r[1]) for r in rows]
 
 
-def _fmt(n: int, examples: Sequence[str]) -> str:
-    """Format a count and example rows as ``N row(s), e.g. a; b``."""
+def _fmt(n: int, examples: Sequence[str], unit: str = "row(s)") -> str:
+    """Format a count and example rows as ``N row(s): a; b`` (``e.g.`` when truncated)."""
     more = ", e.g. " if n > len(examples) else ": "
-    return f"{n} row(s){more}{'; '.join(examples)}"
+    return f"{n} {unit}{more}{'; '.join(examples)}"
 
 
-def _futures_value_problems(
-    con: duckdb.DuckDBPyConnection,
-    seed: _RootsSeed,
-    max_gap_days: int,
-    known_sparse: Mapping[str, date],
-    file: str,
-) -> tuple[list[str], list[str]]:
-    """Run the row-level checks on table ``f``; return (problems, warnings)."""
-    problems: list[str] = []
-    warnings: list[str] = []
-    key = "root || ' ' || strftime(trade_date, '%Y-%m-%d')"
+_KEY = "coalesce(root, '<null root>') || ' ' || coalesce(strftime(trade_date, '%Y-%m-%d'), '<null date>')"
 
-    null_counts = con.execute(
-        "select " + ", ".join(f"count(*) filter (where {c} is null)" for c in FUTURES_COLUMNS) + " from f"
-    ).fetchone()
-    for column, n_null in zip(FUTURES_COLUMNS, null_counts or (), strict=True):
-        if n_null:
-            n, ex = _examples(
-                con,
-                f"select count(*) over (), coalesce(root, '<null root>') || ' ' || "
-                f"coalesce(strftime(trade_date, '%Y-%m-%d'), '<null date>') from f "
-                f"where {column} is null order by all",
-            )
-            problems.append(f"{file}: column {column}: null values in {_fmt(n, ex)}")
 
-    n, ex = _examples(
-        con,
-        f"select count(*) over (), {key} || ' (' || n || ' rows)' from "
-        "(select root, trade_date, count(*) as n from f group by all having count(*) > 1) order by all",
-    )
-    if n:
-        problems.append(
-            f"{file}: duplicate (root, trade_date) rows: {n} key(s){', e.g. ' if n > len(ex) else ': '}{'; '.join(ex)}"
-        )
+@dataclass(frozen=True)
+class _RowCheck:
+    """A row-level rule on table ``f``: rows matching ``where`` violate it.
 
-    for column in PRICE_COLUMNS:
-        n, ex = _examples(
-            con,
-            f"select count(*) over (), {key} || ' {column}=' || {column} from f "
-            f"where not isfinite({column}) order by root, trade_date",
-        )
-        if n:
-            problems.append(f"{file}: column {column}: NaN/inf price in {_fmt(n, ex)}")
+    Attributes
+    ----------
+    what : str
+        Message after the file name (``column close: NaN/inf price``).
+    where : str
+        SQL predicate selecting the offending rows.
+    detail : str
+        SQL text expression appended to the row key in the examples ('' for none).
+    params : tuple
+        Query parameters of ``where``.
+    """
 
-    allowed = sorted(seed.nonpositive_allowed) or [""]
-    nonpos = " or ".join(f"{c} <= 0" for c in PRICE_COLUMNS)
+    what: str
+    where: str
+    detail: str = "''"
+    params: tuple[Any, ...] = ()
+
+
+def _row_checks(seed: _RootsSeed) -> list[_RowCheck]:
+    """Return the row-level futures rules (nulls, NaN/inf, signs, bar consistency)."""
+    checks = [_RowCheck(f"column {c}: null values", f"{c} is null") for c in FUTURES_COLUMNS]
+    checks += [_RowCheck(f"column {c}: NaN/inf price", f"not isfinite({c})", f"' {c}=' || {c}") for c in PRICE_COLUMNS]
     detail = ", ".join(f"case when {c} <= 0 then '{c}=' || {c} end" for c in PRICE_COLUMNS)
+    checks += [
+        _RowCheck(
+            f"columns open/high/low/close: non-positive price for a root whose nonpositive_allowed is false "
+            f"in {seed.label}",
+            f"({' or '.join(f'{c} <= 0' for c in PRICE_COLUMNS)}) and root not in (select unnest(?::varchar[]))",
+            f"' (' || concat_ws(', ', {detail}) || ')'",
+            (sorted(seed.nonpositive_allowed) or [""],),
+        ),
+        _RowCheck("columns high/low: high < low", "high < low", "' (high=' || high || ', low=' || low || ')'"),
+        _RowCheck(
+            "columns open/close: outside the [low, high] range",
+            "not (high < low) and (open > high or open < low or close > high or close < low)",
+            "' (open=' || open || ', high=' || high || ', low=' || low || ', close=' || close || ')'",
+        ),
+        _RowCheck("column volume: negative volume", "volume < 0", "' volume=' || volume"),
+    ]
+    return checks
+
+
+def _row_problems(con: duckdb.DuckDBPyConnection, checks: Sequence[_RowCheck], file: str) -> list[str]:
+    """Run row-level rules (one counting scan, examples only for violated rules)."""
+    counts = con.execute(
+        "select " + ", ".join(f"count(*) filter (where {c.where})" for c in checks) + " from f",
+        [p for c in checks for p in c.params],
+    ).fetchone()
+    problems = []
+    for check, count in zip(checks, counts or (), strict=True):
+        if count:
+            _, ex = _examples(
+                con,
+                f"select 0, {_KEY} || {check.detail} from f where {check.where} order by root, trade_date",
+                check.params,
+            )
+            problems.append(f"{file}: {check.what} in {_fmt(int(count), ex)}")
+    return problems
+
+
+def _duplicate_problems(con: duckdb.DuckDBPyConnection, file: str) -> list[str]:
+    """Return a problem listing duplicate (root, trade_date) keys."""
     n, ex = _examples(
         con,
-        f"select count(*) over (), {key} || ' (' || concat_ws(', ', {detail}) || ')' from f "
-        f"where ({nonpos}) and root not in (select unnest(?::varchar[])) order by root, trade_date",
-        [allowed],
+        f"select count(*) over (), {_KEY} || ' (' || n || ' rows)' from "
+        "(select root, trade_date, count(*) as n from f group by all having count(*) > 1) order by root, trade_date",
     )
-    if n:
-        problems.append(
-            f"{file}: columns open/high/low/close: non-positive price for a root whose "
-            f"nonpositive_allowed is false in {seed.label}: {_fmt(n, ex)}"
-        )
+    return [f"{file}: duplicate (root, trade_date) rows: {_fmt(n, ex, 'key(s)')}"] if n else []
 
-    n, ex = _examples(
-        con,
-        f"select count(*) over (), {key} || ' (high=' || high || ', low=' || low || ')' from f "
-        "where high < low order by root, trade_date",
-    )
-    if n:
-        problems.append(f"{file}: columns high/low: high < low in {_fmt(n, ex)}")
 
-    n, ex = _examples(
-        con,
-        f"select count(*) over (), {key} || ' (open=' || open || ', high=' || high || ', low=' || low "
-        "|| ', close=' || close || ')' from f where not (high < low) and "
-        "(open > high or open < low or close > high or close < low) order by root, trade_date",
-    )
-    if n:
-        problems.append(f"{file}: columns open/close: outside the [low, high] range in {_fmt(n, ex)}")
-
-    n, ex = _examples(
-        con,
-        f"select count(*) over (), {key} || ' volume=' || volume from f where volume < 0 order by root, trade_date",
-    )
-    if n:
-        problems.append(f"{file}: column volume: negative volume in {_fmt(n, ex)}")
-
-    known = sorted(seed.roots) or [""]
+def _root_problems(con: duckdb.DuckDBPyConnection, seed: _RootsSeed, file: str) -> list[str]:
+    """Return problems for roots missing from the seed and required roots absent from the file."""
+    problems = []
     n, ex = _examples(
         con,
         "select count(*) over (), root || ' (' || count(*) || ' rows)' from f "
         "where root is not null and root not in (select unnest(?::varchar[])) group by root order by root",
-        [known],
+        [sorted(seed.roots) or [""]],
     )
     if n:
         problems.append(
             f"{file}: column root: unknown root(s) {'; '.join(ex)}{' ...' if n > len(ex) else ''}: "
             f"add it to {seed.label} with its price unit"
         )
-
     present = {r[0] for r in con.execute("select distinct root from f").fetchall()}
     absent = [r for r in seed.required if r not in present]
     if absent:
         problems.append(
             f"{file}: column root: required root(s) absent: {', '.join(absent)} (used_by_features=true in {seed.label})"
         )
+    return problems
 
+
+def _gap_findings(
+    con: duckdb.DuckDBPyConnection,
+    seed: _RootsSeed,
+    max_gap_days: int,
+    known_sparse: Mapping[str, date],
+    file: str,
+) -> tuple[list[str], list[str]]:
+    """Find "missing days" of required roots; return (problems, warnings for known sparse history)."""
     gaps = con.execute(
         """
         select root, prev, trade_date, datediff('day', prev, trade_date) as gap from (
@@ -456,15 +461,16 @@ def _futures_value_problems(
     ).fetchall()
     hard = [g for g in gaps if not (g[0] in known_sparse and g[2] < known_sparse[g[0]])]
     soft = [g for g in gaps if g not in hard]
+    problems = []
     if hard:
         worst = sorted(hard, key=lambda g: (-g[3], g[0], g[1]))[:_MAX_EXAMPLES]
         ex = [f"{r} {p:%Y-%m-%d} -> {t:%Y-%m-%d} ({d} days)" for r, p, t, d in worst]
-        roots = sorted({g[0] for g in hard})
         problems.append(
-            f"{file}: column trade_date: missing days: required root(s) {', '.join(roots)} have "
-            f"{len(hard)} gap(s) of more than {max_gap_days} calendar days between consecutive "
-            f"sessions, e.g. {'; '.join(ex)}"
+            f"{file}: column trade_date: missing days: required root(s) {', '.join(sorted({g[0] for g in hard}))} "
+            f"have gaps of more than {max_gap_days} calendar days between consecutive sessions: "
+            f"{_fmt(len(hard), ex, 'gap(s)')}"
         )
+    warnings = []
     for root in sorted({g[0] for g in soft}):
         mine = [g for g in soft if g[0] == root]
         largest = max(mine, key=lambda g: g[3])
@@ -473,16 +479,35 @@ def _futures_value_problems(
             f"{known_sparse[root]:%Y-%m-%d} (known sparse history), largest "
             f"{largest[1]:%Y-%m-%d} -> {largest[2]:%Y-%m-%d} ({largest[3]} days)"
         )
+    return problems, warnings
 
+
+def _stale_warnings(con: duckdb.DuckDBPyConnection, seed: _RootsSeed, max_gap_days: int, file: str) -> list[str]:
+    """Warn about required roots that end well before the file's last trade date."""
     stale = con.execute(
-        "select root, max(trade_date) as last, (select max(trade_date) from f) as file_last from f "
+        "select root, max(trade_date), (select max(trade_date) from f) from f "
         "where root in (select unnest(?::varchar[])) group by root "
         "having datediff('day', max(trade_date), (select max(trade_date) from f)) > ? order by root",
         [list(seed.required) or [""], max_gap_days],
     ).fetchall()
-    for root, last, file_last in stale:
-        warnings.append(f"{file}: required root {root} ends {last:%Y-%m-%d}, the file ends {file_last:%Y-%m-%d}")
-    return problems, warnings
+    return [
+        f"{file}: required root {root} ends {last:%Y-%m-%d}, the file ends {end:%Y-%m-%d}" for root, last, end in stale
+    ]
+
+
+def _futures_value_problems(
+    con: duckdb.DuckDBPyConnection,
+    seed: _RootsSeed,
+    max_gap_days: int,
+    known_sparse: Mapping[str, date],
+    file: str,
+) -> tuple[list[str], list[str]]:
+    """Run every value check on table ``f``; return (problems, warnings)."""
+    problems = _row_problems(con, _row_checks(seed), file)
+    problems += _duplicate_problems(con, file)
+    problems += _root_problems(con, seed, file)
+    gap_problems, warnings = _gap_findings(con, seed, max_gap_days, known_sparse, file)
+    return problems + gap_problems, warnings + _stale_warnings(con, seed, max_gap_days, file)
 
 
 def _check_futures(
@@ -535,16 +560,30 @@ def _header_problem(path: Path, label: str, expected: Sequence[str]) -> str | No
     return None
 
 
-def _read_text_csv(path: Path, columns: Sequence[str]) -> tuple[pd.DataFrame, list[int]]:
-    """Read a CSV (header already checked) with every column as text.
+@dataclass(frozen=True)
+class _TextCsv:
+    """A CSV file read with every column as text.
 
-    Returns
-    -------
-    frame : pandas.DataFrame
-        The well-formed rows; column ``line`` holds the 1-based line number in the file.
+    Attributes
+    ----------
+    columns : Mapping[str, pyarrow.StringArray]
+        The well-formed rows, per column.
+    lines : numpy.ndarray
+        1-based line number in the file of each well-formed row.
     bad_lines : list[int]
-        Line numbers of rows with the wrong number of fields.
+        Line numbers of rows with the wrong number of fields (skipped).
     """
+
+    columns: Mapping[str, pa.Array]
+    lines: np.ndarray
+    bad_lines: list[int]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def _read_text_csv(path: Path, columns: Sequence[str]) -> _TextCsv:
+    """Read a CSV whose header was already checked, every column as text."""
     bad: list[int] = []
 
     def handler(row: Any) -> str:
@@ -554,106 +593,123 @@ def _read_text_csv(path: Path, columns: Sequence[str]) -> tuple[pd.DataFrame, li
     table = pacsv.read_csv(
         path,
         read_options=pacsv.ReadOptions(skip_rows=1, column_names=list(columns), use_threads=False),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns}, strings_can_be_null=False),
     )
-    frame = table.to_pandas()
-    # Line numbers of the kept rows: data rows are lines 2.., minus the skipped invalid rows.
-    lines = np.arange(2, 2 + len(frame) + len(bad))
+    # Data rows are lines 2.. (no quoted newlines), minus the skipped invalid rows.
+    lines = np.arange(2, 2 + table.num_rows + len(bad))
     if bad:
         lines = lines[~np.isin(lines, bad)]
-    frame["line"] = lines[: len(frame)]
-    return frame, bad
+    return _TextCsv({c: table[c].combine_chunks() for c in columns}, lines[: table.num_rows], bad)
 
 
-def _line_examples(frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str) -> str:
+def _bad_field_problem(label: str, csv_file: _TextCsv, n_columns: int) -> list[str]:
+    """Return a problem naming the lines with the wrong number of fields."""
+    if not csv_file.bad_lines:
+        return []
+    ex = [f"line {n}" for n in csv_file.bad_lines[:_MAX_EXAMPLES]]
+    return [f"{label}: wrong number of fields (expected {n_columns}) in {_fmt(len(csv_file.bad_lines), ex)}"]
+
+
+def _np_mask(values: Any) -> np.ndarray:
+    """Convert an arrow boolean array (nulls count as False) to a numpy mask."""
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def _line_examples(csv_file: _TextCsv, mask: np.ndarray, column: str) -> str:
     """Format rows selected by ``mask`` as ``N row(s): line L: 'value'; ...``."""
-    sel = frame.loc[np.asarray(mask, dtype=bool), ["line", column]]
-    ex = [f"line {int(line)}: {value!r}" for line, value in sel.head(_MAX_EXAMPLES).itertuples(index=False)]
-    return _fmt(len(sel), ex)
+    idx = np.flatnonzero(mask)
+    values = csv_file.columns[column].take(pa.array(idx[:_MAX_EXAMPLES])).to_pylist()
+    ex = [
+        f"line {int(line)}: {value!r}" for line, value in zip(csv_file.lines[idx[:_MAX_EXAMPLES]], values, strict=True)
+    ]
+    return _fmt(len(idx), ex)
 
 
-def _iso_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse ISO ``YYYY-MM-DD`` strings; return (valid mask, datetime64[D] values, NaT where invalid)."""
-    arr = pa.array(values.to_numpy(dtype=object), type=pa.string())
-    shape_ok = pc.match_substring_regex(arr, _ISO_DATE)
-    parsed = pc.strptime(arr, format="%Y-%m-%d", unit="s", error_is_null=True)
+def _iso_dates(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Parse ISO ``YYYY-MM-DD`` strings; return (valid mask, ``datetime64[D]`` values, NaT where invalid)."""
+    parsed = pc.strptime(values, format="%Y-%m-%d", unit="s", error_is_null=True)
     # Arrow normalises impossible days (2020-02-30 -> 2020-03-01): require an exact round trip.
-    round_trip = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), arr)
-    ok = np.asarray(pc.fill_null(pc.and_(shape_ok, round_trip), False).to_numpy(zero_copy_only=False), dtype=bool)
+    ok = _np_mask(
+        pc.and_(pc.match_substring_regex(values, _ISO_DATE), pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), values))
+    )
     days = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
     return ok, np.where(ok, days, np.datetime64("NaT"))
 
 
+def _duplicate_observations(valid: pd.DataFrame, label: str) -> list[str]:
+    """Return a problem listing duplicate (series_id, date) keys of one file with their lines."""
+    dup = valid.duplicated(["series_id", "date"], keep=False)
+    if not dup.any():
+        return []
+    groups = valid[dup].groupby(["series_id", "date"], sort=True)["line"].apply(list)
+    ex = [f"{s} {d:%Y-%m-%d} (lines {', '.join(map(str, ls))})" for (s, d), ls in groups.head(_MAX_EXAMPLES).items()]
+    return [f"{label}: duplicate (series_id, date) rows: {_fmt(len(groups), ex, 'key(s)')}"]
+
+
+def _no_rows() -> pd.DataFrame:
+    """Return an empty frame of valid macro observations."""
+    return pd.DataFrame(columns=["series_id", "date", "value", "line", "file"])
+
+
 def _check_macro_file(path: Path, label: str, seed: _MacroSeed) -> tuple[list[str], list[str], pd.DataFrame]:
     """Validate one macro CSV; return (problems, warnings, valid rows with file and line)."""
-    empty = pd.DataFrame(columns=["series_id", "date", "value", "line", "file"])
     header = _header_problem(path, label, MACRO_HEADER)
     if header:
-        return [header], [], empty
-    frame, bad = _read_text_csv(path, MACRO_HEADER)
-    problems: list[str] = []
+        return [header], [], _no_rows()
+    try:
+        data = _read_text_csv(path, MACRO_HEADER)
+    except pa.ArrowInvalid as exc:
+        return [f"{label}: not readable as CSV ({exc})"], [], _no_rows()
+    problems = _bad_field_problem(label, data, len(MACRO_HEADER))
     warnings: list[str] = []
-    if bad:
-        problems.append(
-            f"{label}: wrong number of fields (expected 3) on line(s) "
-            f"{', '.join(map(str, bad[:_MAX_EXAMPLES]))}{' ...' if len(bad) > _MAX_EXAMPLES else ''}"
-        )
 
-    sid = frame["series_id"].str.strip()
-    blank_id = sid.eq("")
+    sid = pc.utf8_trim_whitespace(data.columns["series_id"])
+    blank_id = _np_mask(pc.equal(sid, ""))
     if blank_id.any():
-        problems.append(f"{label}: column series_id: empty series_id in {_line_examples(frame, blank_id, 'series_id')}")
+        problems.append(f"{label}: column series_id: empty series_id in {_line_examples(data, blank_id, 'series_id')}")
     stem = path.stem
-    if stem in seed.series or stem in set(sid):
-        other = ~blank_id & sid.ne(stem)
+    if stem in seed.series or stem in pc.unique(sid).to_pylist():
+        other = ~blank_id & _np_mask(pc.not_equal(sid, stem))
         if other.any():
             problems.append(
                 f"{label}: column series_id: not equal across the file (file holds {stem!r}) in "
-                f"{_line_examples(frame, other, 'series_id')}"
+                f"{_line_examples(data, other, 'series_id')}"
             )
 
-    date_ok, dates = _iso_dates(frame["date"])
+    date_ok, dates = _iso_dates(data.columns["date"])
     if (~date_ok).any():
         problems.append(
-            f"{label}: column date: non-ISO date (expected YYYY-MM-DD) in {_line_examples(frame, ~date_ok, 'date')}"
+            f"{label}: column date: non-ISO date (expected YYYY-MM-DD) in {_line_examples(data, ~date_ok, 'date')}"
         )
 
-    text = frame["value"]
-    missing = text.str.strip().isin(_FRED_MISSING)
-    numeric = np.asarray(
-        pc.match_substring_regex(pa.array(text.to_numpy(dtype=object), type=pa.string()), _NUMBER).to_numpy(
-            zero_copy_only=False
-        ),
-        dtype=bool,
-    )
-    bad_value = ~numeric & ~missing.to_numpy()
+    text = pc.utf8_trim_whitespace(data.columns["value"])
+    missing = _np_mask(pc.is_in(text, value_set=pa.array(sorted(_FRED_MISSING))))
+    numeric = _np_mask(pc.match_substring_regex(text, _NUMBER))
+    bad_value = ~numeric & ~missing
     if bad_value.any():
-        problems.append(f"{label}: column value: non-numeric value in {_line_examples(frame, bad_value, 'value')}")
+        problems.append(f"{label}: column value: non-numeric value in {_line_examples(data, bad_value, 'value')}")
     if missing.any():
         warnings.append(
             f"{label}: column value: {int(missing.sum())} FRED missing marker(s) ('.' or blank), dropped by staging"
         )
 
-    keep = date_ok & numeric & ~blank_id.to_numpy()
+    keep = date_ok & numeric & ~blank_id
+    keep_arrow = pa.array(keep)
     valid = pd.DataFrame(
         {
-            "series_id": sid[keep].to_numpy(),
+            "series_id": sid.filter(keep_arrow).to_numpy(zero_copy_only=False),
             "date": dates[keep],
-            "value": pd.to_numeric(text[keep]).to_numpy(dtype=float),
-            "line": frame["line"][keep].to_numpy(),
+            "value": pc.cast(text.filter(keep_arrow), pa.float64()).to_numpy(zero_copy_only=False),
+            "line": data.lines[keep],
             "file": label,
         }
     )
-    dup = valid.duplicated(["series_id", "date"], keep=False)
-    if dup.any():
-        groups = valid[dup].groupby(["series_id", "date"], sort=True)["line"].apply(list)
-        ex = [
-            f"{s} {d:%Y-%m-%d} (lines {', '.join(map(str, ls))})" for (s, d), ls in groups.head(_MAX_EXAMPLES).items()
-        ]
-        problems.append(f"{label}: duplicate (series_id, date) rows: {len(groups)} key(s): {'; '.join(ex)}")
+    dup_problems = _duplicate_observations(valid, label)
+    if dup_problems:
+        problems += dup_problems
         valid = valid[~valid.duplicated(["series_id", "date"], keep="first")]
-    for unknown in sorted(set(valid["series_id"]) - seed.series):
+    for unknown in sorted(set(pc.unique(sid.filter(keep_arrow)).to_pylist()) - seed.series):
         warnings.append(f"{label}: unknown series_id {unknown!r} (not in {seed.label}); not used by the models")
     return problems, warnings, valid
 
@@ -672,11 +728,7 @@ def _check_macro(data_dir: Path, seed: _MacroSeed) -> tuple[list[str], list[str]
         warnings += w
         frames.append(valid)
     frames = [frame for frame in frames if len(frame)]
-    allrows = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=["series_id", "date", "value", "line", "file"])
-    )
+    allrows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
     across = allrows[allrows.duplicated(["series_id", "date"], keep=False)]
     if not across.empty:
         groups = across.groupby(["series_id", "date"], sort=True)
@@ -717,32 +769,31 @@ def _check_events(data_dir: Path) -> tuple[list[str], list[str], int, date | Non
     header = _header_problem(path, label, EVENTS_HEADER)
     if header:
         return [header], [], 0, None, None
-    frame, bad = _read_text_csv(path, EVENTS_HEADER)
-    problems: list[str] = []
-    if bad:
-        problems.append(
-            f"{label}: wrong number of fields (expected 4) on line(s) {', '.join(map(str, bad[:_MAX_EXAMPLES]))}"
-        )
-    ok, dates = _iso_dates(frame["event_date"])
+    try:
+        data = _read_text_csv(path, EVENTS_HEADER)
+    except pa.ArrowInvalid as exc:
+        return [f"{label}: not readable as CSV ({exc})"], [], 0, None, None
+    problems = _bad_field_problem(label, data, len(EVENTS_HEADER))
+    ok, dates = _iso_dates(data.columns["event_date"])
     if (~ok).any():
         problems.append(
             f"{label}: column event_date: non-ISO date (expected YYYY-MM-DD) in "
-            f"{_line_examples(frame, ~ok, 'event_date')}"
+            f"{_line_examples(data, ~ok, 'event_date')}"
         )
-    bad_dir = ~frame["direction"].isin(EVENT_DIRECTIONS)
+    bad_dir = ~_np_mask(pc.is_in(data.columns["direction"], value_set=pa.array(sorted(EVENT_DIRECTIONS))))
     if bad_dir.any():
         problems.append(
             f"{label}: column direction: not one of {sorted(EVENT_DIRECTIONS)} in "
-            f"{_line_examples(frame, bad_dir, 'direction')}"
+            f"{_line_examples(data, bad_dir, 'direction')}"
         )
-    blank = frame["event"].str.strip().eq("")
+    blank = _np_mask(pc.equal(pc.utf8_trim_whitespace(data.columns["event"]), ""))
     if blank.any():
-        problems.append(f"{label}: column event: empty description in {_line_examples(frame, blank, 'event')}")
+        problems.append(f"{label}: column event: empty description in {_line_examples(data, blank, 'event')}")
     valid = dates[ok]
     first = pd.Timestamp(valid.min()).date() if len(valid) else None
     last = pd.Timestamp(valid.max()).date() if len(valid) else None
-    warnings = [] if len(frame) else [f"{label}: no events"]
-    return problems, warnings, len(frame), first, last
+    warnings = [] if len(data) else [f"{label}: no events"]
+    return problems, warnings, len(data), first, last
 
 
 # --------------------------------------------------------------------------------------

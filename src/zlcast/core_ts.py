@@ -69,6 +69,7 @@ from zlcast.devices import choose_device
 
 __all__ = [
     "DEFAULT_QUANTILES",
+    "LIVE_FOLD_ID",
     "MODEL_NAME",
     "OUTPUT_COLUMNS",
     "CoreTSSettings",
@@ -80,6 +81,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MODEL_NAME = "core_ts"
+#: ``fold_id`` of live rows (the project's convention, as ``zlcast.folds.LIVE_FOLD_ID``).
+LIVE_FOLD_ID = -1
 DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 OUTPUT_COLUMNS = [
     "as_of_date",
@@ -135,12 +138,13 @@ class CoreTSSettings:
     mitra_fine_tune: bool = False
     mitra_fine_tune_steps: int = 10
     mitra_time_limit: int | None = None
+    mitra_max_memory_usage_ratio: float | None = 1.0  # AutoGluon's pre-fit memory check; None skips it
     # --- statistical path / vol scaling
     ewma_lambda: float = 0.94
     min_vol_obs: int = 20
     # --- runtime
     device: str | None = None
-    num_cpus: int | None = None
+    num_cpus: int | None = 1  # per fit; None lets AutoGluon/LightGBM/torch use every core
     seed: int = 0
     reuse_fitted: bool = True
     verbosity: int = 0
@@ -167,13 +171,15 @@ class CoreTSSettings:
         return max(self.horizons)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any] | None = None) -> CoreTSSettings:
+    def from_config(cls, config: Mapping[str, Any] | Any | None = None) -> CoreTSSettings:
         """Build settings from a plain mapping.
 
         Either a flat mapping (unknown keys ignored, so a whole project settings mapping can be passed) or a
         mapping with a ``core_ts`` section (keys there must be known; top-level ``horizons``/``quantiles``/
         ``device``/``seed`` are used as defaults for the section).
         """
+        if config is not None and not isinstance(config, Mapping) and hasattr(config, "to_dict"):
+            config = config.to_dict()  # e.g. the project's ForecastSettings
         config = dict(config or {})
         names = {f.name for f in dataclasses.fields(cls)}
         values: dict[str, Any] = {k: v for k, v in config.items() if k in names}
@@ -202,7 +208,9 @@ class CoreTSSettings:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            f.name: (dict(getattr(self, f.name)) if isinstance(getattr(self, f.name), Mapping) else getattr(self, f.name))
+            f.name: (
+                dict(getattr(self, f.name)) if isinstance(getattr(self, f.name), Mapping) else getattr(self, f.name)
+            )
             for f in dataclasses.fields(self)
         }
 
@@ -234,11 +242,11 @@ def _offline_hub() -> Iterator[None]:
     constants: Any = None
     saved_const: Any = None
     try:
-        import huggingface_hub.constants as constants  # type: ignore[no-redef]
+        from huggingface_hub import constants  # type: ignore[no-redef]
 
         saved_const = constants.HF_HUB_OFFLINE
         constants.HF_HUB_OFFLINE = True
-    except Exception:  # pragma: no cover - hub is installed with transformers
+    except ImportError:  # pragma: no cover - hub is installed with transformers
         constants = None
     try:
         yield
@@ -363,7 +371,7 @@ def _long_rows(
     )
 
 
-def _finish(frames: list[pd.DataFrame], folds: pd.DataFrame) -> pd.DataFrame:
+def _finish(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if frames:
         out = pd.concat(frames, ignore_index=True)
     else:
@@ -373,8 +381,8 @@ def _finish(frames: list[pd.DataFrame], folds: pd.DataFrame) -> pd.DataFrame:
     out["horizon_days"] = out["horizon_days"].astype("int64")
     out["quantile"] = out["quantile"].astype(float)
     out["value"] = out["value"].astype(float)
-    if len(folds) and pd.api.types.is_integer_dtype(folds["fold_id"]):
-        out["fold_id"] = pd.array([None if v is None else int(v) for v in out["fold_id"]], dtype="Int64")
+    with contextlib.suppress(TypeError, ValueError):  # integer fold ids (the project's) -> int64
+        out["fold_id"] = out["fold_id"].astype("int64")
     out = out.sort_values(["split", "horizon_days", "as_of_date", "quantile"], kind="stable")
     return out[OUTPUT_COLUMNS].reset_index(drop=True)
 
@@ -448,7 +456,9 @@ def _origin_items(log_close: np.ndarray, stamps: pd.DatetimeIndex, origins: np.n
         ids.append(np.full(n, f"o{int(p):07d}"))
         ts.append(stamps[lo : int(p) + 1].to_numpy())
         vals.append(log_close[lo : int(p) + 1])
-    return pd.DataFrame({"item_id": np.concatenate(ids), "timestamp": np.concatenate(ts), "target": np.concatenate(vals)})
+    return pd.DataFrame(
+        {"item_id": np.concatenate(ids), "timestamp": np.concatenate(ts), "target": np.concatenate(vals)}
+    )
 
 
 class _TSRunner:
@@ -478,7 +488,10 @@ class _TSRunner:
             params.update(s.ts_model_hyperparameters.get(name, {}))
             if name == "RecursiveTabular" and s.num_cpus is not None and params.get("model_name", "GBM") == "GBM":
                 # LightGBM busy-waits with oversubscribed OpenMP threads on shared cores: pin its thread count.
-                params["model_hyperparameters"] = {"num_threads": int(s.num_cpus), **params.get("model_hyperparameters", {})}
+                params["model_hyperparameters"] = {
+                    "num_threads": int(s.num_cpus),
+                    **params.get("model_hyperparameters", {}),
+                }
             hp[name] = params
         if self.chronos_path is not None:
             hp["Chronos"] = {
@@ -495,11 +508,13 @@ class _TSRunner:
     def fit(self, log_close: np.ndarray, stamps: pd.DatetimeIndex, lo: int, hi: int) -> Any:
         """Fit (or reuse) a predictor on rows lo..hi (inclusive)."""
         from autogluon.timeseries import TimeSeriesDataFrame, TimeSeriesPredictor
+        from autogluon.timeseries import __version__ as ag_version
 
         s = self.s
         hp = self.hyperparameters()
         key = fingerprint(
             "core_ts.ts.v1",
+            ag_version,
             int(hi - lo + 1),
             str(stamps[hi]),
             log_close[lo : hi + 1].round(10),
@@ -515,13 +530,15 @@ class _TSRunner:
                     predictor = TimeSeriesPredictor.load(str(path))
                 self.n_reused += 1
                 return predictor
-            except Exception as exc:  # corrupted / version mismatch: refit
+            except Exception as exc:  # noqa: BLE001 - corrupted / version mismatch: refit
                 logger.info("core_ts: could not reuse predictor %s (%s); refitting", path, exc)
         if path.exists():
             shutil.rmtree(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         train = TimeSeriesDataFrame.from_data_frame(
-            _ts_frame(log_close[lo : hi + 1], stamps[lo : hi + 1], "ZL"), id_column="item_id", timestamp_column="timestamp"
+            _ts_frame(log_close[lo : hi + 1], stamps[lo : hi + 1], "ZL"),
+            id_column="item_id",
+            timestamp_column="timestamp",
         )
         predictor = TimeSeriesPredictor(
             prediction_length=s.prediction_length,
@@ -565,7 +582,9 @@ class _TSRunner:
 
         s = self.s
         items = TimeSeriesDataFrame.from_data_frame(
-            _origin_items(log_close, stamps, origins, s.context_length), id_column="item_id", timestamp_column="timestamp"
+            _origin_items(log_close, stamps, origins, s.context_length),
+            id_column="item_id",
+            timestamp_column="timestamp",
         )
         with _offline_hub():
             pred = predictor.predict(items, use_cache=False)
@@ -633,8 +652,15 @@ def _run_timeseries(
     for h in s.horizons:
         o = np.array([last])
         frames.append(
-            _long_rows(dates.to_numpy()[o], h, _target_dates(dates, o, h), (q[h - 1] - log_close[last])[None, :],
-                       s.quantiles, "live", None)
+            _long_rows(
+                dates.to_numpy()[o],
+                h,
+                _target_dates(dates, o, h),
+                (q[h - 1] - log_close[last])[None, :],
+                s.quantiles,
+                "live",
+                LIVE_FOLD_ID,
+            )
         )
     info.update(
         ts_model_names=runner.model_names,
@@ -681,7 +707,10 @@ class _Features:
 
 
 def _training_pairs(
-    feats: _Features, realized: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None,
+    feats: _Features,
+    realized: pd.DataFrame,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
     before: pd.Timestamp | None,
 ) -> pd.DataFrame:
     """Realized pairs with origin in [start, end] and target_date < before, restricted to rows with features."""
@@ -729,15 +758,24 @@ def _run_statistical(
         pairs = _training_pairs(feats, _realized(zl, targets, f.h), f.train_start, f.train_end, f.val_start)
         qmat = _stat_quantiles(feats, pairs, f.h, f.origins, s.quantiles)
         frames.append(
-            _long_rows(dates.to_numpy()[f.origins], f.h, _target_dates(dates, f.origins, f.h), qmat, s.quantiles,
-                       "oof", f.fold_id)
+            _long_rows(
+                dates.to_numpy()[f.origins],
+                f.h,
+                _target_dates(dates, f.origins, f.h),
+                qmat,
+                s.quantiles,
+                "oof",
+                f.fold_id,
+            )
         )
     last = np.array([len(zl) - 1])
     for h in s.horizons:
         pairs = _training_pairs(feats, _realized(zl, targets, h), None, None, None)
         qmat = _stat_quantiles(feats, pairs, h, last, s.quantiles)
         frames.append(
-            _long_rows(dates.to_numpy()[last], h, _target_dates(dates, last, h), qmat, s.quantiles, "live", None)
+            _long_rows(
+                dates.to_numpy()[last], h, _target_dates(dates, last, h), qmat, s.quantiles, "live", LIVE_FOLD_ID
+            )
         )
     return frames
 
@@ -768,7 +806,10 @@ class _MitraRunner:
                 "fine_tune_steps": s.mitra_fine_tune_steps,
                 "n_estimators": 1,
                 "seed": s.seed,
-                "ag_args_fit": {"num_gpus": 1 if self.device.startswith("cuda") else 0},
+                "ag_args_fit": {
+                    "num_gpus": 1 if self.device.startswith("cuda") else 0,
+                    "max_memory_usage_ratio": s.mitra_max_memory_usage_ratio,
+                },
             }
         }
 
@@ -777,7 +818,9 @@ class _MitraRunner:
 
         path = Path(tempfile.mkdtemp(prefix="mitra_", dir=self.workdir))
         try:
-            predictor = TabularPredictor(label="y", problem_type="regression", path=str(path), verbosity=self.s.verbosity)
+            predictor = TabularPredictor(
+                label="y", problem_type="regression", path=str(path), verbosity=self.s.verbosity
+            )
             fit_kwargs: dict[str, Any] = {
                 "tuning_data": tune,
                 "hyperparameters": self.hyperparameters(),
@@ -793,9 +836,8 @@ class _MitraRunner:
                 names = predictor.model_names()
                 if not names:
                     raise RuntimeError("Mitra fit produced no model (see AutoGluon log)")
-                model = predictor._trainer.load_model(names[0])
-                with contextlib.suppress(Exception):
-                    self.devices_used.add(str(model.get_device()))
+                with contextlib.suppress(Exception):  # private API, only for the info dict
+                    self.devices_used.add(str(predictor._trainer.load_model(names[0]).get_device()))
                 yhat = predictor.predict(query.drop(columns=["y"], errors="ignore"), model=names[0])
             self.n_fit += 1
             return np.asarray(yhat, dtype=float)
@@ -852,12 +894,18 @@ def _run_mitra(
             continue
         pairs = _training_pairs(feats, _realized(zl, targets, f.h), f.train_start, f.train_end, f.val_start)
         qmat = runner.quantiles(feats, pairs, f.h, o)
-        frames.append(_long_rows(dates.to_numpy()[o], f.h, _target_dates(dates, o, f.h), qmat, s.quantiles, "oof", f.fold_id))
+        frames.append(
+            _long_rows(dates.to_numpy()[o], f.h, _target_dates(dates, o, f.h), qmat, s.quantiles, "oof", f.fold_id)
+        )
     last = np.array([len(zl) - 1])
     for h in s.horizons:
         pairs = _training_pairs(feats, _realized(zl, targets, h), None, None, None)
         qmat = runner.quantiles(feats, pairs, h, last)
-        frames.append(_long_rows(dates.to_numpy()[last], h, _target_dates(dates, last, h), qmat, s.quantiles, "live", None))
+        frames.append(
+            _long_rows(
+                dates.to_numpy()[last], h, _target_dates(dates, last, h), qmat, s.quantiles, "live", LIVE_FOLD_ID
+            )
+        )
     info.update(mitra_fits=runner.n_fit, mitra_devices=sorted(runner.devices_used), mitra_weights=str(weights))
     return frames
 
@@ -871,15 +919,20 @@ def fit_predict_core(
     zl: pd.DataFrame,
     targets: pd.DataFrame | None,
     folds: pd.DataFrame | None,
-    settings: CoreTSSettings | Mapping[str, Any] | None,
+    settings: CoreTSSettings | Mapping[str, Any] | Any | None,
     store_dir: str | os.PathLike[str],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """OOF + live quantile forecasts of h-day ZL log returns from the ``core_ts`` model.
 
+    ``settings``: a :class:`CoreTSSettings`, a plain mapping (see :meth:`CoreTSSettings.from_config`) or any object
+    with ``to_dict()``. ``store_dir``: artifact directory; fitted TS predictors go to ``<store_dir>/core_ts/ts``.
+
     Returns ``(predictions, info)``: predictions in the long output format (``OUTPUT_COLUMNS``; ``value`` is the
-    predicted log return from the as-of close; ``fold_id`` is null on live rows), and ``info`` with ``path``
-    (``"timeseries"`` | ``"mitra"`` | ``"statistical"``), ``device``, ``fallback_reason`` and path details
-    (``ts_model_names``, ``chronos_used``, ``mitra_devices``, fit/reuse counts, ``seconds``).
+    predicted log return from the as-of close; ``fold_id`` is ``LIVE_FOLD_ID`` (-1) on live rows; live
+    ``target_date`` beyond the data is estimated with business days), and ``info`` with ``path``
+    (``"timeseries"`` | ``"mitra"`` | ``"statistical"``), ``device``, ``fallback_reason``, ``messages`` and path
+    details (``ts_model_names``, ``ts_best_models``, ``chronos_used``, ``mitra_devices``, fit/reuse counts,
+    ``seconds``).
     """
     t0 = time.perf_counter()
     s = settings if isinstance(settings, CoreTSSettings) else CoreTSSettings.from_config(settings)
@@ -904,7 +957,7 @@ def fit_predict_core(
         try:
             frames = _run_timeseries(zlp, resolved, s, store, device, chronos_path, info)
             info["path"] = "timeseries"
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any TS failure -> fallback
             reason = f"{type(exc).__name__}: {exc}"
             logger.warning("core_ts: AutoGluon-TS path failed (%s); using the Mitra fallback", reason)
             info["fallback_reason"] = f"timeseries failed: {reason}"
@@ -926,7 +979,7 @@ def fit_predict_core(
             try:
                 frames = _run_mitra(zlp, targets, resolved, s, feats, weights, device, store, info)
                 info["path"] = "mitra"
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any Mitra failure -> statistical
                 reason = f"{type(exc).__name__}: {exc}"
                 msg = f"core_ts: Mitra path failed ({reason}); using the statistical path (EWMA random walk)"
                 logger.warning(msg)
@@ -937,7 +990,7 @@ def fit_predict_core(
             frames = _run_statistical(zlp, targets, resolved, s, feats)
             info["path"] = "statistical"
 
-    out = _finish(frames, fold_frame)
+    out = _finish(frames)
     info["n_rows"] = len(out)
     info["seconds"] = round(time.perf_counter() - t0, 2)
     return out, info

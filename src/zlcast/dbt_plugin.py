@@ -25,6 +25,19 @@ from zlcast.demo_data import write_demo_data
 
 LOG = logging.getLogger("zlcast.dbt_plugin")
 _TRUE = {"1", "true", "yes", "on"}
+#: Imported once in the main thread before dbt starts model threads (first imports of these race otherwise).
+PREIMPORT = (
+    "torch",
+    "lightgbm",
+    "catboost",
+    "autogluon.tabular",
+    "autogluon.tabular.models",
+    "autogluon.timeseries",
+    "autogluon.timeseries.models",
+    "zlcast.specialists",
+    "zlcast.baseline_lgbm",
+    "zlcast.core_ts",
+)
 
 
 def resolve_data_dir(data_dir: str | None, demo_data_dir: str) -> tuple[Path, bool]:
@@ -61,5 +74,5 @@ class Plugin(BasePlugin):
             Path(plugin_config.get("macro_seed", "seeds/macro_series.csv")),
         )
         if str(plugin_config.get("preimport_autogluon", "true")).lower() in _TRUE:
-            for module in ("autogluon.tabular", "autogluon.timeseries"):
+            for module in PREIMPORT:
                 importlib.import_module(module)

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 __all__ = [
     "DEMO_MARKER",
     "DEMO_ROOTS",
+    "DemoTables",
     "RootSpec",
     "build_demo_tables",
     "us_holidays",
@@ -649,6 +650,81 @@ def _market(grid: np.ndarray, macro_paths: Mapping[str, np.ndarray], rng: np.ran
     return _Market(grid, base, vol)
 
 
+def _contract_path(
+    spec: RootSpec,
+    sessions: np.ndarray,
+    illiquid: np.ndarray,
+    first: date,
+    last: date,
+    rng: np.random.Generator,
+    roll_override: Mapping[tuple[int, int], date],
+) -> np.ndarray:
+    """Index (into the root's contract list) of the contract used in each session."""
+    contracts, roll_out = _contracts(spec, first, last, rng)
+    for key, day in roll_override.items():
+        if key in contracts:
+            roll_out[contracts.index(key)] = np.datetime64(day, "D")
+    front = _front_index(sessions, roll_out)
+    contract = _add_rollbacks(front, spec, rng)
+    # An illiquid day uses a contract that differs from both neighbours' (a switch there and back).
+    neighbours = np.maximum(np.roll(contract, 1), np.roll(contract, -1))
+    return np.where(illiquid, np.maximum(neighbours, front) + 1, contract)
+
+
+def _session_bars(
+    spec: RootSpec,
+    sessions: np.ndarray,
+    holiday: np.ndarray,
+    short: np.ndarray,
+    illiquid: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Number of hourly bars per session (holiday, short and illiquid sessions have fewer)."""
+    n = len(sessions)
+    n_bars = rng.integers(spec.n_bars[0], spec.n_bars[1] + 1, n)
+    n_bars = np.where(holiday, rng.integers(15, 22, n), n_bars)
+    n_bars = np.where(short, np.where(pd.DatetimeIndex(sessions).day_of_week == 4, 5, 6), n_bars)
+    return np.where(illiquid, rng.integers(1, 3, n), n_bars).astype(np.int32)
+
+
+def _session_prices(
+    spec: RootSpec,
+    market: _Market,
+    sessions: np.ndarray,
+    offsets: np.ndarray,
+    n_bars: np.ndarray,
+    illiquid: np.ndarray,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Open, high, low and close per session, rounded to the tick."""
+    n = len(sessions)
+    pos = np.searchsorted(market.grid, sessions)
+    base, sigma = market.base[spec.root][pos], market.sigma[spec.root][pos]
+    prev_base = market.base[spec.root][np.maximum(pos - 1, 0)]
+    if spec.additive:  # 100 - (rate + offset), below 100
+        close = 100.0 - np.maximum(base + offsets + rng.normal(0.0, 0.004, n), 0.01)
+        prev_close = 100.0 - np.maximum(prev_base + offsets, 0.01)
+    else:
+        close = base * np.exp(offsets + rng.normal(0.0, 0.0015, n) * illiquid)
+        prev_close = prev_base * np.exp(offsets)
+    open_, high, low = _ohlc(close, prev_close, sigma, n_bars, rng)
+    if spec.additive:
+        open_, high = np.minimum(open_, 99.99), np.minimum(high, 99.99)
+    high = np.where(illiquid & (np.cumsum(illiquid) == 1), close * 1.2, high)  # outlier high on the first
+    raw = {"open": open_, "high": high, "low": low, "close": close}
+    return {k: _round_tick(v, spec.tick, spec.decimals) for k, v in raw.items()}
+
+
+def _session_volume(
+    spec: RootSpec, holiday: np.ndarray, short: np.ndarray, illiquid: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Log-normal contract volume; thinner on holiday sessions, tiny on illiquid days."""
+    n = len(holiday)
+    factor = np.where(holiday, rng.uniform(0.15, 0.6, n), 1.0) * np.where(short, 0.8, 1.0)
+    volume = np.round(spec.volume_median * np.exp(rng.normal(0.0, spec.volume_sigma, n)) * factor)
+    return np.where(illiquid, rng.integers(1, 400, n), np.maximum(volume, 1)).astype(np.int64)
+
+
 def _root_frame(
     spec: RootSpec,
     market: _Market,
@@ -657,60 +733,22 @@ def _root_frame(
     ids: np.ndarray,
     offsets: np.ndarray,
     rng: np.random.Generator,
-    roll_override: Mapping[tuple[int, int], date] | None = None,
+    roll_override: Mapping[tuple[int, int], date],
 ) -> pd.DataFrame:
     """Simulate the daily rows of one root (columns of futures_daily.parquet)."""
     g_roll, g_bars, g_px, g_vol = rng.spawn(4)
     sessions, holiday, short = _sessions(spec, first, last)
-    contracts, roll_out = _contracts(spec, first, last, g_roll)
-    for key, day in (roll_override or {}).items():
-        if key in contracts:
-            roll_out[contracts.index(key)] = np.datetime64(day, "D")
-    front = _front_index(sessions, roll_out)
-    contract = _add_rollbacks(front, spec, g_roll)
-    n = len(sessions)
-
-    n_bars = g_bars.integers(spec.n_bars[0], spec.n_bars[1] + 1, n)
-    n_bars = np.where(holiday, g_bars.integers(15, 22, n), n_bars)
-    n_bars = np.where(short, np.where(pd.DatetimeIndex(sessions).day_of_week == 4, 5, 6), n_bars)
-    volume_factor = np.where(holiday, g_vol.uniform(0.15, 0.6, n), 1.0) * np.where(short, 0.8, 1.0)
-
-    illiquid = np.isin(sessions, _illiquid_days(sessions, first, last)) if spec.root == "ZL" else np.zeros(n, bool)
-    # The illiquid contract differs from both neighbours' contracts (a switch there and back).
-    neighbours = np.maximum(np.roll(contract, 1), np.roll(contract, -1))
-    contract = np.where(illiquid, np.maximum(neighbours, front) + 1, contract)
-    n_bars = np.where(illiquid, g_bars.integers(1, 3, n), n_bars)
-
-    pos = np.searchsorted(market.grid, sessions)
-    base, sigma = market.base[spec.root][pos], market.sigma[spec.root][pos]
-    prev_base = market.base[spec.root][np.maximum(pos - 1, 0)]
-    off = offsets[contract]
-    if spec.additive:
-        close = 100.0 - np.maximum(base + off + g_px.normal(0.0, 0.004, n), 0.01)
-        prev_close = 100.0 - np.maximum(prev_base + off, 0.01)
-    else:
-        close = base * np.exp(off + g_px.normal(0.0, 0.0015, n) * illiquid)
-        prev_close = prev_base * np.exp(off)
-    open_, high, low = _ohlc(close, prev_close, sigma, n_bars, g_px)
-    if spec.additive:  # 100 - rate stays below 100
-        open_, high = np.minimum(open_, 99.99), np.minimum(high, 99.99)
-    high = np.where(illiquid & (np.cumsum(illiquid) == 1), close * 1.2, high)  # outlier high
-    prices = {
-        k: _round_tick(v, spec.tick, spec.decimals)
-        for k, v in {"open": open_, "high": high, "low": low, "close": close}.items()
-    }
-
-    volume = np.round(spec.volume_median * np.exp(g_vol.normal(0.0, spec.volume_sigma, n)) * volume_factor)
-    volume = np.where(illiquid, g_vol.integers(1, 400, n), np.maximum(volume, 1)).astype(np.int64)
-
+    illiquid = np.isin(sessions, _illiquid_days(sessions, first, last)) & (spec.root == "ZL")
+    contract = _contract_path(spec, sessions, illiquid, first, last, g_roll, roll_override)
+    n_bars = _session_bars(spec, sessions, holiday, short, illiquid, g_bars)
     frame = pd.DataFrame(
         {
             "root": spec.root,
             "trade_date": sessions,
             "instrument_id": ids[contract],
-            **prices,
-            "volume": volume,
-            "n_bars": n_bars.astype(np.int32),
+            **_session_prices(spec, market, sessions, offsets[contract], n_bars, illiquid, g_px),
+            "volume": _session_volume(spec, holiday, short, illiquid, g_vol),
+            "n_bars": n_bars,
         }
     )
     if spec.root == "QM" and first <= NEGATIVE_DAY <= last:
@@ -719,10 +757,10 @@ def _root_frame(
             frame.loc[row, column] = value
     inst = frame["instrument_id"].to_numpy()
     is_roll = np.concatenate([[False], inst[1:] != inst[:-1]])
-    two = (spec.calendar == "energy") & is_roll & (g_vol.random(n) < 0.5)
+    two = (spec.calendar == "energy") & is_roll & (g_vol.random(len(frame)) < 0.5)
     frame["is_roll"] = is_roll
     frame["n_instruments"] = np.where(two, 2, 1).astype(np.int32)
-    frame["low_volume"] = _low_volume(volume)
+    frame["low_volume"] = _low_volume(frame["volume"].to_numpy())
     return frame
 
 

@@ -192,7 +192,8 @@ def evaluate(
     if end is not None:
         d = d[d["as_of_date"] <= pd.Timestamp(end)]
     rows = []
-    for (model, h), g in d.groupby(["model", "horizon_days"], sort=True):
+    for _, g in d.groupby(["model", "horizon_days"], sort=True):
+        model, h = str(g["model"].iloc[0]), int(g["horizon_days"].iloc[0])
         a = g["fwd_log_return"].to_numpy()
         qhat = g[["q10", "q50", "q90"]].to_numpy()
         pl = pinball_loss(a, qhat)
@@ -200,7 +201,7 @@ def evaluate(
         rows.append(
             {
                 "model": model,
-                "horizon_days": int(h),
+                "horizon_days": h,
                 "pinball": pl,
                 "coverage80": coverage(a, qhat[:, 0], qhat[:, 2]),
                 "mape_pct": mape_pct(a, qhat[:, 1]),

@@ -156,24 +156,25 @@ def make_folds(
         origin = t["trade_date"].to_numpy()
         tdate = t["target_date"].to_numpy()
         emb = settings.embargo_for(h)
-        for b in blocks.itertuples(index=False):
-            pos = int(idx.get_loc(b.val_start))
+        for fid, vs, ve in zip(blocks["fold_id"].tolist(), blocks["val_start"], blocks["val_end"]):
+            val_start, val_end = pd.Timestamp(vs), pd.Timestamp(ve)
+            pos = int(idx.searchsorted(val_start))  # val_start is a trading date
             if pos - emb < 0:
                 continue
             last_origin = idx[pos - emb].to_datetime64()
-            tr = (origin <= last_origin) & (tdate < b.val_start.to_datetime64())
-            va = (origin >= b.val_start.to_datetime64()) & (origin <= b.val_end.to_datetime64())
+            tr = (origin <= last_origin) & (tdate < val_start.to_datetime64())
+            va = (origin >= val_start.to_datetime64()) & (origin <= val_end.to_datetime64())
             n_train, n_val = int(tr.sum()), int(va.sum())
             if n_train < settings.min_train_rows or n_val == 0:
                 continue
             rows.append(
                 {
-                    "fold_id": int(b.fold_id),
+                    "fold_id": int(fid),
                     "horizon_days": int(h),
                     "train_start": pd.Timestamp(origin[tr].min()),
                     "train_end": pd.Timestamp(origin[tr].max()),
-                    "val_start": b.val_start,
-                    "val_end": b.val_end,
+                    "val_start": val_start,
+                    "val_end": val_end,
                     "n_train": n_train,
                     "n_val": n_val,
                     "embargo_days": int(emb),

@@ -265,7 +265,8 @@ def _describe(frame: str, err: SchemaErrors | SchemaError, max_rows: int = 5) ->
     lines = [f"{frame} frame is invalid:"]
     fc = fc.copy()
     fc["check"] = fc["check"].astype(str)
-    for check, grp in fc.groupby("check", sort=False):
+    for check_key, grp in fc.groupby("check", sort=False):
+        check = str(check_key)
         if check == "column_in_dataframe":
             lines.append(f"  missing column(s) {sorted(map(str, grp['failure_case']))}")
             continue

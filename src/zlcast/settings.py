@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,6 +158,54 @@ def _to_timestamp(value: Any) -> pd.Timestamp:
     return ts.normalize()
 
 
+_INT_FIELDS = {"fold_months", "min_train_rows", "seed", "retrain_after_days", "num_bag_folds", "tune_num_trials"}
+_OPTIONAL_INT_FIELDS = {"embargo_days", "num_cpus"}
+_FLOAT_FIELDS = {"time_limit_s", "tuning_frac"}
+_DICT_FIELDS = {"tabular_hyperparameters", "lgbm_params"}
+_SEQ_FIELDS = {"horizons", "quantiles", "exclude_features"}
+_NONE_STRINGS = {"", "none", "null"}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Coerce a settings value given as text (dbt renders ``meta`` values as strings).
+
+    Parameters
+    ----------
+    name : str
+        Field name.
+    value : Any
+        Raw value.
+
+    Returns
+    -------
+    Any
+        ``"30"`` -> 30.0 for floats, ``"0"`` -> 0 for ints, ``"none"``/``""`` -> None
+        for optional fields, ``"true"`` -> True, JSON text -> dict/list.
+    """
+    text = value.strip() if isinstance(value, str) else None
+    if name in _OPTIONAL_INT_FIELDS or name == "tabular_presets":
+        if value is None or (text is not None and text.lower() in _NONE_STRINGS):
+            return None
+    if name in _INT_FIELDS or name in _OPTIONAL_INT_FIELDS:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("expected an integer")
+        return int(text) if text is not None else int(value)
+    if name in _FLOAT_FIELDS:
+        return float(text) if text is not None else float(value)
+    if name == "tuning":
+        if text is not None:
+            if text.lower() not in {"true", "false", "1", "0", "yes", "no"}:
+                raise ValueError("expected true or false")
+            return text.lower() in {"true", "1", "yes"}
+        return bool(value)
+    if name in _DICT_FIELDS and text is not None:
+        return json.loads(text)
+    if name in _SEQ_FIELDS and text is not None:
+        parsed = json.loads(text) if text.startswith("[") else [t for t in text.split(",") if t.strip()]
+        return tuple(parsed)
+    return value
+
+
 def _jsonable(value: Any) -> Any:
     """Return a JSON-friendly deep copy (tuples to lists, dates to ISO strings).
 
@@ -226,8 +275,14 @@ class ForecastSettings:
     lgbm_params : dict
         Parameters of the plain LightGBM baseline (``num_boost_round`` plus
         ``lightgbm.train`` params).
+    exclude_features : tuple of str
+        Feature columns never used by the tabular models (default: the ZL log
+        price level ``core__zl_log_close`` -- trees on a price level cannot
+        follow prices outside their past range).
     num_cpus : int or None
-        CPUs per fit (None: AutoGluon/LightGBM default).
+        CPUs per fit (default 1: on the shared 2-core machine several dbt
+        threads fit in parallel and multi-threaded LightGBM under contention is
+        several times slower; None lets AutoGluon/LightGBM use every core).
     """
 
     horizons: tuple[int, ...] = (5, 20, 60)
@@ -252,13 +307,21 @@ class ForecastSettings:
     lgbm_params: dict[str, Any] = field(
         default_factory=lambda: copy.deepcopy(PRESETS["fast"]["lgbm_params"]), hash=False
     )
-    num_cpus: int | None = None
+    exclude_features: tuple[str, ...] = ("core__zl_log_close",)
+    num_cpus: int | None = 1
 
     def __post_init__(self) -> None:
         """Normalise types and validate values (raises ``ValueError``)."""
+        for f in dataclasses.fields(self):
+            try:
+                value = _coerce(f.name, getattr(self, f.name))
+            except (TypeError, ValueError, json.JSONDecodeError) as err:
+                raise ValueError(f"invalid ForecastSettings: {f.name}={getattr(self, f.name)!r} ({err})") from err
+            object.__setattr__(self, f.name, value)
         object.__setattr__(self, "horizons", tuple(int(h) for h in self.horizons))
         object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))
         object.__setattr__(self, "oof_start", _to_timestamp(self.oof_start))
+        object.__setattr__(self, "exclude_features", tuple(str(c) for c in self.exclude_features))
         object.__setattr__(self, "tabular_hyperparameters", copy.deepcopy(dict(self.tabular_hyperparameters)))
         object.__setattr__(self, "lgbm_params", copy.deepcopy(dict(self.lgbm_params)))
         errors = _validate(self)

@@ -46,7 +46,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +96,15 @@ class Backend:
     predict : callable
         ``predict(path, X, columns, settings) -> ndarray (n, k)``: z-quantiles
         for the rows of ``X`` in the order of ``settings.quantiles``.
+    identity : Mapping
+        Extra fingerprint entries (e.g. the library version that writes the
+        stored files, so an upgrade refits instead of loading stale files).
     """
 
     name: str
     fit: Callable[[pd.DataFrame, list[str], Path, ForecastSettings, int], Mapping[str, Any] | None]
     predict: Callable[[Path, pd.DataFrame, list[str], ForecastSettings], np.ndarray]
+    identity: Mapping[str, Any] = field(default_factory=dict)
 
 
 def specialist_model_name(bucket: str) -> str:
@@ -239,7 +243,10 @@ def autogluon_hyperparameters(spec: Mapping[str, Any], seed: int) -> dict[str, A
 
 @contextlib.contextmanager
 def _quiet_progress_bars() -> Iterator[None]:
-    """Disable tqdm progress bars (AutoGluon HPO trials) for the duration of a fit."""
+    """Disable tqdm progress bars (AutoGluon HPO trials) for the duration of a fit.
+
+    Note: process-wide environment change, used only around HPO fits.
+    """
     old = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"
     try:
@@ -316,7 +323,7 @@ def fit_autogluon(
     hpo = settings.hyperparameter_tune_kwargs()
     if hpo is not None:
         kwargs["hyperparameter_tune_kwargs"] = hpo
-    with _quiet_progress_bars():
+    with _quiet_progress_bars() if hpo is not None else contextlib.nullcontext():
         predictor.fit(fit, **kwargs)
     best = predictor.model_best
     if settings.num_bag_folds >= 2 or hpo is not None or len(hp) > 1:
@@ -367,10 +374,13 @@ def autogluon_backend(name: str) -> Backend:
     -------
     Backend
     """
+    from importlib.metadata import version
+
     return Backend(
         name=name,
         fit=lambda *a: fit_autogluon(*a),
         predict=lambda *a: predict_autogluon(*a),
+        identity={"autogluon.tabular": version("autogluon.tabular")},
     )
 
 
@@ -395,7 +405,8 @@ def _fit_or_load(
     """Return the store path of the predictor for this fit, fitting it if needed."""
     cols = [*columns]
     digest = frame_digest(train[["trade_date", "target_date", LABEL, *cols]].reset_index(drop=True))
-    fp = fingerprint(backend.name, horizon, cutoff, cols, settings, extra={"kind": kind, "data": digest})
+    extra = {"kind": kind, "data": digest, "backend": dict(backend.identity)}
+    fp = fingerprint(backend.name, horizon, cutoff, cols, settings, extra=extra)
     t0 = time.perf_counter()
     action = "load"
     if not store.exists(fp):
@@ -470,16 +481,17 @@ def run_walk_forward(
     for h in settings.horizons:
         design = standardised_design(features, zl, targets, h, cols)
         realised = design[np.isfinite(design[LABEL])]
-        for fold in folds[folds["horizon_days"] == h].itertuples(index=False):
+        for fold in folds[folds["horizon_days"] == h].to_dict("records"):
+            fold_id, val_start = int(fold["fold_id"]), pd.Timestamp(fold["val_start"])
             tr = realised[realised["trade_date"].isin(train_rows(fold, targets)["trade_date"])]
             va = realised[realised["trade_date"].isin(val_rows(fold, targets)["trade_date"])]
             if len(tr) < settings.min_train_rows or va.empty:
                 continue
-            path = _fit_or_load(backend, store, tr, model_cols, settings, h, fold.val_start, "oof", fold.fold_id, log)
+            path = _fit_or_load(backend, store, tr, model_cols, settings, h, val_start, "oof", fold_id, log)
             zq = backend.predict(path, va, model_cols, settings)
             values = _to_values(zq, va["sigma"].to_numpy(), h)
             out.append(
-                long_predictions(va["trade_date"], h, va["target_date"], backend.name, settings.quantiles, values, "oof", int(fold.fold_id))
+                long_predictions(va["trade_date"], h, va["target_date"], backend.name, settings.quantiles, values, "oof", fold_id)
             )
         if not live:
             continue
@@ -532,8 +544,12 @@ def fit_predict_bucket(
         Long predictions of model ``specialist_<bucket>``: one OOF row per
         realised origin in every fold x quantile, plus live rows for origins
         ``>= live cutoff``; ``attrs['fit_log']`` tells what was fitted/loaded.
+
+    Notes
+    -----
+    Columns in ``settings.exclude_features`` are left out.
     """
-    cols = bucket_columns(features, bucket)
+    cols = [c for c in bucket_columns(features, bucket) if c not in settings.exclude_features]
     return run_walk_forward(
         autogluon_backend(specialist_model_name(bucket)), cols, features, zl, targets, folds, settings, store, live
     )

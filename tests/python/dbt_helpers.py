@@ -61,3 +61,7 @@ def copy_data_dir(src: Path, dst: Path) -> Path:
     """Copy a data directory (for corrupting it in a test)."""
     shutil.copytree(src, dst)
     return dst
+
+
+# Build the feature matrix (seeds + models, no tests): what the leakage and bad-input tests need.
+BUILD_FEATURES = ["build", "--select", "+fct_zl_features", "--resource-type", "model", "--resource-type", "seed"]

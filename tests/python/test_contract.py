@@ -260,8 +260,14 @@ def test_malformed_rows_and_impossible_dates_name_the_right_lines(data_dir: Path
 
     edit_lines(data_dir / "macro" / "DEXBZUS.csv", corrupt)
     message = contract_error(data_dir)
-    assert "macro/DEXBZUS.csv: wrong number of fields (expected 3) on line(s) 4, 9" in message
+    assert "macro/DEXBZUS.csv: wrong number of fields (expected 3) in 2 row(s): line 4; line 9" in message
     assert "line 15: '2015-02-30'" in message
+
+
+def test_binary_garbage_in_a_macro_file_is_reported(data_dir: Path) -> None:
+    path = data_dir / "macro" / "DGS2.csv"
+    path.write_bytes(path.read_bytes() + b"DGS2,2025-07-01,\xff\xfe\n")
+    assert "macro/DGS2.csv: not readable as CSV" in contract_error(data_dir)
 
 
 def test_fred_missing_marker_is_a_warning(data_dir: Path) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-
 from tiny_checkpoints import make_tiny_chronos_bolt, make_tiny_mitra
+
 from zlcast import core_ts
 from zlcast.core_ts import OUTPUT_COLUMNS, CoreTSSettings, fit_predict_core
 
@@ -72,7 +72,9 @@ BASE: dict[str, Any] = {
     "horizons": H,
     "quantiles": Q,
     "ts_models": ("Naive", "ETS", "RecursiveTabular"),
-    "ts_model_hyperparameters": {"RecursiveTabular": {"lags": [1, 2, 3, 5, 10, 20], "model_hyperparameters": {"num_boost_round": 30}}},
+    "ts_model_hyperparameters": {
+        "RecursiveTabular": {"lags": [1, 2, 3, 5, 10, 20], "model_hyperparameters": {"num_boost_round": 30}}
+    },
     "ts_time_limit": 120,
     "ts_num_val_windows": 1,
     "context_length": 128,
@@ -127,7 +129,8 @@ def _check_shape(out: pd.DataFrame, data: dict[str, Any]) -> None:
     live = out[out["split"] == "live"]
     assert set(live["horizon_days"]) == set(H)
     assert (live["as_of_date"] == dates[-1]).all()
-    assert live["fold_id"].isna().all()
+    assert (live["fold_id"] == core_ts.LIVE_FOLD_ID).all()
+    assert out["fold_id"].dtype == np.int64
     assert len(live) == len(H) * len(Q)
 
 
@@ -188,7 +191,15 @@ def test_chronos_runs_offline_from_a_tiny_local_checkpoint(data, checkpoints, tm
     _check_monotone(out)
 
 
-def test_mitra_path_runs_on_tiny_checkpoint_on_the_chosen_device_when_ts_is_off(data, checkpoints, tmp_path) -> None:
+def test_mitra_path_runs_on_tiny_checkpoint_on_the_chosen_device_when_ts_is_off(
+    data, checkpoints, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autogluon.tabular.models.mitra._internal.models import tab2d
+
+    def no_network(*a, **k):  # type: ignore[no-untyped-def]
+        raise AssertionError("Mitra tried to download weights")
+
+    monkeypatch.setattr(tab2d, "hf_hub_download", no_network)
     cfg = {**BASE, "use_timeseries": False, "mitra_model_path": str(checkpoints["mitra"])}
     out, info = fit_predict_core(data["zl"], data["targets"], data["folds"], cfg, tmp_path)
     assert info["path"] == "mitra", info
@@ -211,12 +222,35 @@ def test_missing_mitra_weights_log_one_clear_line_and_use_the_statistical_path_q
     assert time.perf_counter() - t0 < 20
     lines = [r.getMessage() for r in caplog.records if "weights not found" in r.getMessage()]
     assert lines == [
-        f"core_ts: Mitra weights not found at {missing}; "
-        "using the statistical path (EWMA random walk with empirical standardised quantiles)"
+        (
+            f"core_ts: Mitra weights not found at {missing}; "
+            "using the statistical path (EWMA random walk with empirical standardised quantiles)"
+        )
     ]
     assert info["path"] == "statistical"
     _check_shape(out, data)
     _check_monotone(out)
+
+
+def test_missing_chronos_checkpoint_logs_one_line_and_is_left_out_of_the_ts_fit(
+    data, tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from autogluon.timeseries import TimeSeriesPredictor
+
+    seen: list[dict[str, Any]] = []
+
+    def capture(self, *a, **k):  # type: ignore[no-untyped-def]
+        seen.append(k["hyperparameters"])
+        raise RuntimeError("stop after capturing the hyperparameters")
+
+    monkeypatch.setattr(TimeSeriesPredictor, "fit", capture)
+    missing = tmp_path / "no-such-chronos"
+    cfg = {**BASE, "chronos_model_path": str(missing)}
+    with caplog.at_level(logging.WARNING, logger="zlcast"):
+        _, info = fit_predict_core(data["zl"], data["targets"], data["folds"], cfg, tmp_path)
+    assert sum(f"Chronos weights not found at {missing}" in r.getMessage() for r in caplog.records) == 1
+    assert seen and "Chronos" not in seen[0] and set(seen[0]) == set(BASE["ts_models"])
+    assert info["path"] == "statistical"  # fit "failed", no Mitra weights configured
 
 
 def test_unconfigured_mitra_weights_also_log_the_line(data, tmp_path, caplog: pytest.LogCaptureFixture) -> None:
@@ -284,6 +318,13 @@ def test_settings_from_config_accepts_flat_or_sectioned_mappings_and_rejects_pri
     assert flat.horizons == (5, 20) and flat.prediction_length == 20 and flat.mitra_model_path == "/x"
     sec = CoreTSSettings.from_config({"quantiles": [0.9, 0.1, 0.5], "core_ts": {"use_timeseries": False}})
     assert sec.quantiles == (0.1, 0.5, 0.9) and not sec.use_timeseries
+
+    class ProjectSettings:  # anything with to_dict(), like zlcast.settings.ForecastSettings
+        def to_dict(self) -> dict[str, Any]:
+            return {"horizons": [5, 20, 60], "num_cpus": 2, "oof_start": "2020-01-01"}
+
+    proj = CoreTSSettings.from_config(ProjectSettings())
+    assert proj.horizons == (5, 20, 60) and proj.num_cpus == 2
     with pytest.raises(ValueError, match="unknown core_ts settings"):
         CoreTSSettings.from_config({"core_ts": {"use_timeseries_typo": False}})
     with pytest.raises(ValueError, match="price levels"):

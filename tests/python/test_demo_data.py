@@ -102,6 +102,15 @@ def test_demo_set_passes_the_data_contract(demo_dir: Path) -> None:
     assert report.event_rows >= 20
 
 
+def test_a_shorter_range_without_the_negative_day_also_passes(tmp_path: Path) -> None:
+    out = write_demo_data(tmp_path / "short", seed=3, start="2022-01-03", end="2023-06-30")
+    report = validate_data_dir(out, ROOTS_SEED, MACRO_SEED)
+    assert report.futures_first_date == date(2022, 1, 3)
+    assert report.futures_last_date == date(2023, 6, 30)
+    frame = pd.read_parquet(out / "futures_daily.parquet")
+    assert (frame["close"] > 0).all()
+
+
 # ---------------------------------------------------------------------------- futures
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dbt_helpers import read_table, run_dbt, truncate_data_dir
+from dbt_helpers import BUILD_FEATURES, read_table, run_dbt, truncate_data_dir
 
 pytestmark = pytest.mark.dbt
 
@@ -45,7 +45,7 @@ def test_features_up_to_cutoff_do_not_change_when_later_data_arrive(sql_warehous
         work = tmp_path / cutoff.strftime("%Y%m%d")
         data = truncate_data_dir(demo_dir, work / "data", cutoff)
         db = work / "zl.duckdb"
-        run_dbt(["run", "--select", "+fct_zl_features"], db, data)
+        run_dbt(BUILD_FEATURES, db, data)
         cut = read_table(db, "select * from fct_zl_features order by trade_date")
         cut["trade_date"] = pd.to_datetime(cut["trade_date"])
         ref = full[full["trade_date"] <= cutoff].reset_index(drop=True)

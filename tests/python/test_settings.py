@@ -92,3 +92,16 @@ def test_model_dict_leaves_out_keys_that_do_not_change_a_model() -> None:
     assert not NON_MODEL_KEYS & set(s.model_dict())
     assert s.replace(artifact_dir="elsewhere").model_dict() == s.model_dict()
     assert s.replace(seed=1).model_dict() != s.model_dict()
+
+
+def test_text_values_from_dbt_meta_are_coerced() -> None:
+    s = ForecastSettings.from_config(
+        {"presets": "fast", "seed": "3", "time_limit_s": "45", "embargo_days": "none", "tuning": "false", "num_cpus": "2"}
+    )
+    assert (s.seed, s.time_limit_s, s.embargo_days, s.tuning, s.num_cpus) == (3, 45.0, None, False, 2)
+    assert s == ForecastSettings.from_config({"seed": 3, "time_limit_s": 45, "num_cpus": 2})
+
+
+def test_uncoercible_text_is_rejected_with_the_field_name() -> None:
+    with pytest.raises(ValueError, match="seed='abc'"):
+        ForecastSettings.from_config({"seed": "abc"})

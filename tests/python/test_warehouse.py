@@ -3,12 +3,14 @@ and bad input that must stop the build without touching what was built before.""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from dbt_helpers import copy_data_dir, read_table, run_dbt, shared_data_dir
+from dbt_helpers import BUILD_FEATURES, copy_data_dir, read_table, run_dbt, shared_data_dir
 
 pytestmark = pytest.mark.dbt
 
@@ -78,16 +80,26 @@ def _checksum(db) -> tuple:
     return tuple(read_table(db, "select count(*) n, sum(hash(columns(*))) from fct_zl_features").iloc[0])
 
 
+@pytest.fixture(scope="module")
+def features_built_on_good_data(demo_dir, tmp_path_factory):
+    """A warehouse whose feature matrix was built from the good demo data (copied per test)."""
+    work = tmp_path_factory.mktemp("good")
+    db = work / "zl.duckdb"
+    run_dbt(BUILD_FEATURES, db, copy_data_dir(demo_dir, work / "data"))
+    return db
+
+
 @pytest.mark.parametrize("corruption, expected", [
     ("duplicate_bar", "duplicate"),
     ("nan_close", "close"),
     ("negative_close", "close"),
     ("wrong_macro_header", "DGS10.csv"),
 ])
-def test_bad_input_stops_the_build_and_keeps_what_was_built(sql_warehouse, demo_dir, tmp_path, corruption, expected) -> None:
+def test_bad_input_stops_the_build_and_keeps_what_was_built(features_built_on_good_data, demo_dir, tmp_path,
+                                                           corruption, expected) -> None:
     db = tmp_path / "zl.duckdb"
-    good = copy_data_dir(demo_dir, tmp_path / "good")
-    run_dbt(["run", "--select", "+fct_zl_features"], db, good)
+    shutil.copy(features_built_on_good_data, db)
+    good = demo_dir
     before = _checksum(db)
     bad = copy_data_dir(demo_dir, tmp_path / "bad")
     fut = pd.read_parquet(bad / "futures_daily.parquet")
@@ -103,7 +115,7 @@ def test_bad_input_stops_the_build_and_keeps_what_was_built(sql_warehouse, demo_
     else:
         pq.write_table(pq.read_table(good / "futures_daily.parquet").schema.empty_table().from_pandas(
             fut, schema=pq.read_schema(good / "futures_daily.parquet"), preserve_index=False), bad / "futures_daily.parquet")
-    proc = run_dbt(["run", "--select", "+fct_zl_features"], db, bad, check=False)
+    proc = run_dbt(BUILD_FEATURES, db, bad, check=False)
     assert proc.returncode != 0
     assert expected in proc.stdout + proc.stderr
     assert _checksum(db) == before
