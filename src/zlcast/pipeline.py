@@ -21,7 +21,7 @@ from zlcast.settings import ForecastSettings
 
 LOG = logging.getLogger(__name__)
 #: meta keys that are not ForecastSettings fields
-_PIPELINE_KEYS = {"bucket", "core_ts"}
+_PIPELINE_KEYS = {"bucket", "core_ts", "eval_start"}
 
 
 def settings_from_meta(meta: Mapping[str, Any] | None) -> ForecastSettings:
@@ -162,6 +162,9 @@ def evaluation_table(predictions: pd.DataFrame, targets: pd.DataFrame, rw: pd.Da
     r = _dates(rw, "as_of_date", "target_date")
     oof = p[p["split"] == "oof"]
     start = oof["as_of_date"].min() if len(oof) else None
+    eval_start = (meta or {}).get("forecast", {}).get("eval_start")
+    if start is not None and eval_start not in (None, "", "None"):
+        start = max(start, pd.Timestamp(eval_start))
     rw_scored = r.assign(model="rw_ewma_normal")
     both = pd.concat([oof, rw_scored[rw_scored["as_of_date"] >= start] if start is not None else rw_scored.iloc[:0]])
-    return evaluate(both, t, rw_scored)
+    return evaluate(both, t, rw_scored, start=start)

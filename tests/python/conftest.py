@@ -1,15 +1,21 @@
-"""Session fixtures: the demo data set and an SQL-side warehouse built from it with dbt."""
+"""Session fixtures: the demo data set and a warehouse built from it with `dbt build` (like `make build`, with the
+small CI settings for the forecast models)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from dbt_helpers import REPO, run_dbt
+from dbt_helpers import run_dbt
 from zlcast.demo_data import write_demo_data
 
-SQL_SIDE = ["+fct_zl_features", "+fct_zl_targets"]
+
+def ci_vars(artifact_dir: Path) -> str:
+    """dbt --vars for tests: the fast preset with a late OOF start and short AutoGluon time limits."""
+    return json.dumps({"forecast_oof_start": "2023-01-01", "forecast_time_limit_s": 10,
+                       "forecast_artifact_dir": str(artifact_dir)})
 
 
 @pytest.fixture(scope="session")
@@ -19,8 +25,15 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sql_warehouse(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Path:
-    """A DuckDB file with the SQL side (staging -> features and targets) built and tested on demo data."""
-    db = tmp_path_factory.mktemp("wh") / "zl.duckdb"
-    run_dbt(["build", "--select", *SQL_SIDE], db, demo_dir)
-    return db
+def demo_build(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> dict[str, Path]:
+    """`dbt build` of the whole project (seeds, models, data and unit tests) on the demo data."""
+    work = tmp_path_factory.mktemp("wh")
+    db, artifacts = work / "zl.duckdb", work / "predictors"
+    run_dbt(["build", "--vars", ci_vars(artifacts)], db, demo_dir, extra_env={"ZL_PREIMPORT_AUTOGLUON": "true"})
+    return {"db": db, "artifacts": artifacts, "work": work}
+
+
+@pytest.fixture(scope="session")
+def sql_warehouse(demo_build: dict[str, Path]) -> Path:
+    """The DuckDB file of the demo build (SQL side and forecasts)."""
+    return demo_build["db"]

@@ -1,0 +1,761 @@
+"""L1 meta model: quantile regression averaging (QRA) of the L0 members on the z scale.
+
+Members
+-------
+Every member is a long prediction frame (see :mod:`zlcast.frames`). The meta model works on the
+vol-standardised scale of :mod:`zlcast.specialists`: a member's quantile ``value`` (h-day log return)
+becomes ``z = value / (sigma_ewma(d) * sqrt(h))`` with the EWMA (lambda 0.94) daily volatility known
+at the origin ``d``. The members are
+
+* the L0 models (``specialist_<bucket>`` x 8, ``core_ts``, ``lightgbm_zl``): their ``split='oof'`` rows
+  feed the walk-forward fits and the OOF predictions, their ``split='live'`` rows the live prediction;
+* the reference random walk ``rw_ewma`` (normal quantiles, median = no change), so the meta can fall
+  back to it (all weight on ``rw_ewma`` and a zero intercept *is* the reference);
+* two computed, causal volatility baselines (:func:`meta_members`): ``rw_slowvol`` (EWMA lambda 0.99,
+  a long-memory vol) and ``rw_garch`` (GARCH(1,1) variance term structure averaged over the ``h``
+  days ahead, mean-reverting to the long-run variance; parameters refit every January 1 on the daily
+  returns before it, the variance filter runs on the returns up to the origin).
+
+A member missing at an origin (e.g. a model whose OOF starts later) is filled with the random walk's
+value there (so it neither moves the fit nor the median); a member present on fewer than 90% of a
+fit's training rows gets weight 0 in that fit.
+
+Model
+-----
+Per horizon ``h``, quantile level ``tau`` and walk-forward block ``k``::
+
+    z_hat_tau(d) = b_tau + sum_m w_{m,tau} * z_{m,tau}(d),   w >= 0,  sum_m w_{m,tau} = 1
+
+fit by minimising the pinball loss of the realised ``z`` (optionally weighted by ``sigma*sqrt(h)``,
+i.e. the pinball of the log return, the score of the product, and by a recency weight), plus a
+penalty ``l1_penalty * sum_{m != rw} w_m`` that shrinks toward the random walk. The simplex
+constraint keeps ``b`` (the intercept in z units) identifiable next to the random walk, whose z
+quantiles are constants: ``b_tau`` then acts as a width / skew correction of the convex combination.
+The problem is solved exactly as a linear programme (its dual, HiGHS: ``n + 1`` bounded variables,
+``M + 1`` constraints; about 20 ms for 2,000 rows).
+
+Walk-forward discipline
+-----------------------
+Blocks are consecutive ``block_months``-month calendar blocks from ``settings.start`` (default: the
+first L0 OOF origin plus ``warmup_months``, snapped to a month start). The fit for block ``k``
+(starting at trading date ``s_k``) uses only member OOF rows whose realised ``target_date < s_k``
+(purge), and predicts the OOF origins in ``[s_k, s_{k+1})`` -- the meta's own OOF. The live fit uses
+the rows realised before the first live origin. Blocks with fewer than ``min_train_origins`` training
+rows return the random walk (weight 1 on ``rw_ewma``, intercept 0).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+from scipy.signal import lfilter
+
+from zlcast.baselines import RW_MODEL, ewma_sigma, normal_quantiles, rw_ewma_quantiles
+from zlcast.frames import PREDICTION_COLUMNS, long_predictions
+
+__all__ = [
+    "META_MODEL",
+    "INTERCEPT",
+    "SLOWVOL_MEMBER",
+    "GARCH_MEMBER",
+    "WEIGHT_COLUMNS",
+    "ATTRIBUTION_COLUMNS",
+    "MetaSettings",
+    "garch_sigma",
+    "meta_members",
+    "z_panel",
+    "walk_forward_blocks",
+    "fit_qra",
+    "fit_predict_meta",
+    "attribution",
+    "bucket_of",
+]
+
+#: Model name of the meta predictions.
+META_MODEL = "meta_qra"
+#: Pseudo-member holding the QRA intercept (z units) in the weight frame.
+INTERCEPT = "intercept"
+#: Computed long-memory EWMA vol member.
+SLOWVOL_MEMBER = "rw_slowvol"
+#: Computed GARCH(1,1) term-structure vol member.
+GARCH_MEMBER = "rw_garch"
+#: Columns of the weight frame returned by :func:`fit_predict_meta`.
+WEIGHT_COLUMNS: tuple[str, ...] = (
+    "fold_id", "cutoff", "block_end", "horizon_days", "quantile", "member", "weight", "n_train",
+)
+#: Columns of :func:`attribution`.
+ATTRIBUTION_COLUMNS: tuple[str, ...] = (
+    "as_of_date", "horizon_days", "target_date", "split", "fold_id", "member", "bucket", "weight",
+    "member_median_logret", "contribution_logret", "contribution_cents", "price_cents",
+)
+_Q_DEC = 6
+
+
+@dataclass(frozen=True)
+class MetaSettings:
+    """Settings of the L1 meta model (immutable).
+
+    Parameters
+    ----------
+    horizons : tuple of int
+        Horizons in trading days.
+    quantiles : tuple of float
+        Output quantile levels (ascending; each member must provide them).
+    start : pandas.Timestamp or None
+        Start of the first meta block; None: first L0 OOF origin + ``warmup_months`` (month start).
+    warmup_months : int
+        Used when ``start`` is None.
+    block_months : int
+        Length of a walk-forward block (refit frequency) in calendar months.
+    min_train_origins : int
+        Fewer training rows: the block falls back to the random walk.
+    halflife_days : float or None
+        Half-life (calendar days, counted back from the block start) of the recency weights of the
+        training rows; None: equal weights.
+    l1_penalty : float
+        Penalty per unit of weight on a member other than the random walk (z-pinball units).
+    weight_by_scale : bool
+        Weight rows by ``sigma * sqrt(h)`` (pinball of the log return instead of z).
+    slow_lambda : float
+        EWMA decay of the ``rw_slowvol`` member.
+    garch_min_returns : int
+        Years whose Jan-1 history holds fewer daily returns get no ``rw_garch`` value.
+    lam : float
+        EWMA decay of the reference (the z scale).
+    median_intercept : bool
+        Fit an intercept (a drift in z units) at the median; False keeps it at 0.
+    shared_weights : bool
+        One member weight vector for all levels (intercepts per level) instead of one per level.
+    members : tuple of str or None
+        Members used (None: every member in the frame).
+    model : str
+        Model name of the output.
+    """
+
+    horizons: tuple[int, ...] = (5, 20, 60)
+    quantiles: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+    start: pd.Timestamp | None = None
+    warmup_months: int = 6
+    block_months: int = 3
+    min_train_origins: int = 120
+    halflife_days: float | None = None
+    l1_penalty: float = 0.0
+    weight_by_scale: bool = True
+    slow_lambda: float = 0.99
+    garch_min_returns: int = 500
+    lam: float = 0.94
+    median_intercept: bool = True
+    shared_weights: bool = False
+    members: tuple[str, ...] | None = None
+    model: str = META_MODEL
+
+    def __post_init__(self) -> None:
+        """Normalise types and validate (raises ``ValueError``)."""
+        object.__setattr__(self, "horizons", tuple(int(h) for h in self.horizons))
+        object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))
+        if self.start is not None:
+            object.__setattr__(self, "start", pd.Timestamp(self.start).normalize())
+        if self.members is not None:
+            object.__setattr__(self, "members", tuple(str(m) for m in self.members))
+        q = np.asarray(self.quantiles)
+        if len(q) == 0 or np.any(np.diff(q) <= 0) or q[0] <= 0 or q[-1] >= 1:
+            raise ValueError("quantiles must be ascending in (0, 1)")
+        if self.block_months < 1 or self.min_train_origins < 1:
+            raise ValueError("block_months and min_train_origins must be >= 1")
+        if self.l1_penalty < 0:
+            raise ValueError("l1_penalty must be >= 0")
+        if self.halflife_days is not None and self.halflife_days <= 0:
+            raise ValueError("halflife_days must be > 0 or None")
+
+
+# --------------------------------------------------------------------------- members
+def garch_sigma(zl: pd.DataFrame, horizon: int, min_returns: int = 500) -> pd.Series:
+    """GARCH(1,1) daily vol averaged over the next ``horizon`` days, known at each origin.
+
+    Parameters
+    ----------
+    zl : pandas.DataFrame
+        ``trade_date, log_close`` sorted by date.
+    horizon : int
+        Days ahead.
+    min_returns : int
+        Years whose history (returns before January 1) is shorter get NaN.
+
+    Returns
+    -------
+    pandas.Series
+        ``sqrt(mean_{k<h} E[sigma^2_{d+1+k}])`` indexed by ``trade_date``. The parameters used for
+        origins in year ``Y`` are fitted (``arch``, zero mean, normal) on the returns before
+        ``Y-01-01``; the variance recursion uses the returns up to the origin.
+    """
+    from arch import arch_model
+
+    dates = pd.DatetimeIndex(zl["trade_date"])
+    ret = np.diff(zl["log_close"].to_numpy(dtype="float64")) * 100.0  # ret[j]: return on date j+1
+    out = np.full(len(dates), np.nan)
+    k = np.arange(int(horizon), dtype="float64")
+    for year in sorted(set(dates.year)):
+        cut = int(dates.searchsorted(pd.Timestamp(f"{year}-01-01")))
+        past = ret[: max(cut - 1, 0)]
+        if len(past) < min_returns:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = arch_model(past, mean="Zero", vol="GARCH", p=1, q=1, dist="normal", rescale=False).fit(
+                disp="off", show_warning=False
+            )
+        omega, alpha, beta = (float(res.params[n]) for n in ("omega", "alpha[1]", "beta[1]"))
+        persistence = alpha + beta
+        if not (0 < persistence < 1) or omega <= 0:
+            continue
+        s0 = float(np.var(past))
+        # s2[i]: variance of the return after origin i (uses returns up to origin i)
+        zi = np.array([beta * s0])
+        filt, _ = lfilter([alpha], [1.0, -beta], ret**2, zi=zi)
+        steps = np.arange(1, len(ret) + 1)
+        s2 = np.concatenate([[s0], filt + omega * (1 - beta**steps) / (1 - beta)])
+        long_run = omega / (1 - persistence)
+        mean_var = long_run + (s2 - long_run) * np.mean(persistence**k)
+        in_year = dates.year == year
+        out[in_year] = np.sqrt(mean_var[in_year]) / 100.0
+    return pd.Series(out, index=pd.DatetimeIndex(dates, name="trade_date"), name="sigma_garch")
+
+
+def _vol_member(zl: pd.DataFrame, sigma: np.ndarray, h: int, quantiles: Sequence[float], model: str) -> pd.DataFrame:
+    """Normal-quantile random walk with a given daily vol, split like :func:`rw_ewma_quantiles`."""
+    dates = pd.DatetimeIndex(zl["trade_date"]).values
+    n = len(dates)
+    values = np.outer(sigma * np.sqrt(h), normal_quantiles(quantiles))
+    ok = np.isfinite(sigma)
+    realised = np.arange(n) + h < n
+    m_oof, m_live = ok & realised, ok & ~realised
+    tgt = dates[np.flatnonzero(m_oof) + h]
+    return pd.concat(
+        [
+            long_predictions(dates[m_oof], h, tgt, model, quantiles, values[m_oof], "oof", -1),
+            long_predictions(dates[m_live], h, None, model, quantiles, values[m_live], "live", -1),
+        ],
+        ignore_index=True,
+    )
+
+
+def meta_members(
+    l0_preds: pd.DataFrame,
+    zl: pd.DataFrame,
+    rw_preds: pd.DataFrame | None = None,
+    settings: MetaSettings | None = None,
+) -> pd.DataFrame:
+    """All members of the meta model in the long prediction format.
+
+    Parameters
+    ----------
+    l0_preds : pandas.DataFrame
+        L0 predictions (``fct_l0_predictions``), long format; extra columns are dropped.
+    zl : pandas.DataFrame
+        ``trade_date, log_close`` sorted by date.
+    rw_preds : pandas.DataFrame, optional
+        The reference random walk (``ml_rw_ewma``); computed from ``zl`` when None.
+    settings : MetaSettings, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        L0 rows + ``rw_ewma`` + ``rw_slowvol`` + ``rw_garch`` (columns :data:`PREDICTION_COLUMNS`).
+    """
+    s = settings or MetaSettings()
+    cols = list(PREDICTION_COLUMNS)
+    if rw_preds is None:
+        rw_preds = rw_ewma_quantiles(zl, s.horizons, s.quantiles, s.lam)
+    rw = _norm_dates(rw_preds)[cols].assign(model=RW_MODEL)
+    slow = ewma_sigma(zl, s.slow_lambda).to_numpy()
+    extra = []
+    for h in s.horizons:
+        extra.append(_vol_member(zl, slow, h, s.quantiles, SLOWVOL_MEMBER))
+        g = garch_sigma(zl, h, s.garch_min_returns).to_numpy()
+        extra.append(_vol_member(zl, g, h, s.quantiles, GARCH_MEMBER))
+    l0 = _norm_dates(l0_preds)[cols]
+    l0 = l0[~l0["model"].isin([RW_MODEL, SLOWVOL_MEMBER, GARCH_MEMBER])]
+    return pd.concat([l0, rw, *extra], ignore_index=True)
+
+
+def _norm_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """Copy with datetime64[ns] date columns, int64 horizon/fold and rounded quantile."""
+    out = df.copy()
+    for c in ("as_of_date", "target_date", "trade_date", "cutoff", "block_end"):
+        if c in out:
+            out[c] = pd.to_datetime(out[c]).astype("datetime64[ns]")
+    for c in ("horizon_days", "fold_id"):
+        if c in out:
+            out[c] = out[c].astype("int64")
+    if "quantile" in out:
+        out["quantile"] = out["quantile"].astype("float64").round(_Q_DEC)
+    return out
+
+
+_BASELINES = (RW_MODEL, SLOWVOL_MEMBER, GARCH_MEMBER)
+
+
+def z_panel(
+    members: pd.DataFrame,
+    sigma: pd.Series,
+    horizon: int,
+    quantiles: Sequence[float],
+    split: str,
+    member_names: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Wide z-quantile panel of the members at one horizon.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        Output of :func:`meta_members`.
+    sigma : pandas.Series
+        EWMA daily vol indexed by trade date.
+    horizon : int
+    quantiles : sequence of float
+    split : {'oof', 'live'}
+        Which rows of the trained (L0) members to use; the baselines use every row.
+    member_names : sequence of str, optional
+        Members to keep (default: all, ``rw_ewma`` first).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        ``z``: index ``as_of_date`` (origins with at least one trained member row of that split, or
+        every baseline origin when there is no trained member), columns ``(member, quantile)``, missing
+        values filled with the random walk's z; ``present``: same index, one boolean column per member
+        (the member had its own value there).
+    """
+    qs = [round(float(q), _Q_DEC) for q in quantiles]
+    p = members[(members["horizon_days"] == int(horizon)) & members["quantile"].isin(qs)]
+    trained = p[~p["model"].isin(_BASELINES)]
+    trained = trained[trained["split"] == split]
+    base = p[p["model"].isin(_BASELINES)]
+    names = list(member_names) if member_names is not None else sorted(set(p["model"]))
+    names = [RW_MODEL] + [m for m in names if m != RW_MODEL]
+    origins = pd.DatetimeIndex(sorted(set(trained["as_of_date"]))) if len(trained) else pd.DatetimeIndex(
+        sorted(set(base["as_of_date"]))
+    )
+    rows = pd.concat([trained, base[base["as_of_date"].isin(origins)]], ignore_index=True)
+    if rows.duplicated(["model", "as_of_date", "quantile"]).any():
+        raise ValueError(f"members hold duplicate rows at horizon {horizon}, split {split!r}")
+    wide = rows.pivot(index="as_of_date", columns=["model", "quantile"], values="value")
+    full_cols = pd.MultiIndex.from_product([names, qs], names=["model", "quantile"])
+    wide = wide.reindex(index=origins, columns=full_cols)
+    scale = sigma.reindex(origins).to_numpy() * np.sqrt(float(horizon))
+    z = wide.div(scale, axis=0)
+    present = pd.DataFrame({m: z[m].notna().all(axis=1).to_numpy() for m in names}, index=origins)
+    rwz = z[RW_MODEL]
+    for m in names[1:]:
+        block = z[m]
+        z[m] = block.where(block.notna(), rwz.to_numpy())
+    keep = np.isfinite(scale) & (scale > 0) & present[RW_MODEL].to_numpy()
+    return z.loc[keep], present.loc[keep]
+
+
+# --------------------------------------------------------------------------- walk-forward
+def walk_forward_blocks(
+    dates: pd.DatetimeIndex, start: pd.Timestamp, block_months: int
+) -> pd.DataFrame:
+    """Consecutive calendar blocks snapped to the given dates.
+
+    Parameters
+    ----------
+    dates : pandas.DatetimeIndex
+        Origins to cover (sorted or not).
+    start : pandas.Timestamp
+        Start of block 0 (calendar date).
+    block_months : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fold_id, cutoff, block_end`` with ``cutoff`` the calendar block start (the purge boundary:
+        training targets must be realised strictly before it) and ``block_end`` the next block's start
+        (exclusive); blocks without an origin are left out.
+    """
+    d = pd.DatetimeIndex(dates).sort_values()
+    rows = []
+    if len(d) == 0:
+        return pd.DataFrame(rows, columns=["fold_id", "cutoff", "block_end"])
+    s, k = pd.Timestamp(start), 0
+    while s <= d[-1]:
+        e = s + pd.DateOffset(months=block_months)
+        if ((d >= s) & (d < e)).any():
+            rows.append((k, s, e))
+        s, k = e, k + 1
+    out = pd.DataFrame(rows, columns=["fold_id", "cutoff", "block_end"])
+    return out.astype({"fold_id": "int64", "cutoff": "datetime64[ns]", "block_end": "datetime64[ns]"})
+
+
+def recency_weights(origins: pd.DatetimeIndex, cutoff: pd.Timestamp, halflife_days: float | None) -> np.ndarray:
+    """Exponential recency weights ``0.5 ** (age_days / halflife)`` (ones when ``halflife_days`` is None).
+
+    Parameters
+    ----------
+    origins : pandas.DatetimeIndex
+    cutoff : pandas.Timestamp
+    halflife_days : float or None
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    if halflife_days is None:
+        return np.ones(len(origins))
+    age = (pd.Timestamp(cutoff) - pd.DatetimeIndex(origins)).days.to_numpy(dtype="float64")
+    return np.power(0.5, np.maximum(age, 0.0) / float(halflife_days))
+
+
+def fit_qra(
+    X: np.ndarray,
+    y: np.ndarray,
+    tau: float | Sequence[float],
+    row_weight: np.ndarray | None = None,
+    penalty: np.ndarray | None = None,
+    active: np.ndarray | None = None,
+    free_intercept: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pinball-optimal convex combination of member quantiles plus intercepts (exact LP).
+
+    For levels ``tau_j`` (j = 1..k) with member predictions ``X_j`` solves::
+
+        min  sum_j sum_i v_i rho_{tau_j}(y_i - b_j - X_{j,i} w) + penalty . w
+        s.t. w >= 0,  sum w = 1
+
+    (one weight vector shared by the k levels, one intercept per level; k = 1 is the classic
+    per-quantile QRA) through its dual ``max sum_j y.d_j + g`` s.t. ``sum_i d_{j,i} = 0``,
+    ``sum_j X_j' d_j + g <= penalty``, ``-v_i (1 - tau_j) <= d_{j,i} <= v_i tau_j``; ``w`` and ``b`` are
+    the dual's multipliers (HiGHS).
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (n, M) or (k, n, M)
+        Member predictions of each level.
+    y : numpy.ndarray, shape (n,)
+        Realised values.
+    tau : float or sequence of float (length k)
+    row_weight : numpy.ndarray, optional
+        Non-negative row weights ``v`` (normalised to sum 1; default equal).
+    penalty : numpy.ndarray, optional
+        Per-member linear penalty (default 0).
+    active : numpy.ndarray of bool, optional
+        Members allowed a weight (default all); inactive ones get 0.
+    free_intercept : numpy.ndarray of bool, optional
+        Levels with a fitted intercept (default all); the others have ``b_j = 0``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Intercepts ``b`` (length k) and weights ``w`` (length M, non-negative, summing to 1).
+
+    Raises
+    ------
+    RuntimeError
+        When the LP solver fails.
+    """
+    X = np.asarray(X, dtype="float64")
+    if X.ndim == 2:
+        X = X[None, :, :]
+    taus = np.atleast_1d(np.asarray(tau, dtype="float64"))
+    y = np.asarray(y, dtype="float64")
+    k, n, M = X.shape
+    if len(taus) != k:
+        raise ValueError("one tau per level of X is needed")
+    v = np.ones(n) if row_weight is None else np.asarray(row_weight, dtype="float64")
+    v = v / v.sum()
+    pen = np.zeros(M) if penalty is None else np.asarray(penalty, dtype="float64")
+    act = np.ones(M, dtype=bool) if active is None else np.asarray(active, dtype=bool)
+    Xa = X[:, :, act]
+    c = np.concatenate([np.tile(-y, k), [-1.0]])
+    a_ub = np.hstack([Xa.transpose(2, 0, 1).reshape(int(act.sum()), k * n), np.ones((int(act.sum()), 1))])
+    free = np.ones(k, dtype=bool) if free_intercept is None else np.asarray(free_intercept, dtype=bool)
+    a_eq = np.zeros((k, k * n + 1))
+    for j in range(k):
+        a_eq[j, j * n:(j + 1) * n] = 1.0
+    a_eq = a_eq[free]
+    lo = np.concatenate([np.concatenate([-v * (1.0 - t) for t in taus]), [-np.inf]])
+    hi = np.concatenate([np.concatenate([v * t for t in taus]), [np.inf]])
+    res = linprog(c, A_ub=a_ub, b_ub=pen[act], A_eq=a_eq if free.any() else None,
+                  b_eq=np.zeros(int(free.sum())) if free.any() else None, bounds=np.column_stack([lo, hi]),
+                  method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"QRA linear programme failed: {res.message}")
+    w_act = np.clip(-np.asarray(res.ineqlin.marginals, dtype="float64"), 0.0, None)
+    w_act = w_act / w_act.sum() if w_act.sum() > 0 else np.full(len(w_act), 1.0 / len(w_act))
+    w = np.zeros(M)
+    w[act] = w_act
+    b = np.zeros(k)
+    if free.any():
+        b[free] = -np.asarray(res.eqlin.marginals, dtype="float64")
+    return b, w
+
+
+def _fit_block(
+    z: pd.DataFrame,
+    present: pd.DataFrame,
+    zy: np.ndarray,
+    scale: np.ndarray,
+    train: np.ndarray,
+    cutoff: pd.Timestamp,
+    names: list[str],
+    qs: list[float],
+    s: MetaSettings,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Fit every quantile level of one block; returns (intercepts (k,), weights (k, M), n_train)."""
+    n_train = int(train.sum())
+    M, k = len(names), len(qs)
+    b = np.zeros(k)
+    w = np.zeros((k, M))
+    w[:, 0] = 1.0  # rw_ewma is names[0]: the fallback
+    if n_train < s.min_train_origins:
+        return b, w, n_train
+    rw_weight = recency_weights(z.index[train], cutoff, s.halflife_days)
+    if s.weight_by_scale:
+        rw_weight = rw_weight * scale[train] / np.mean(scale[train])
+    active = present.loc[train, names].mean(axis=0).to_numpy() >= 0.9
+    active[0] = True
+    pen = np.full(M, s.l1_penalty)
+    pen[0] = 0.0
+    y = zy[train]
+    X = np.stack([z.loc[train, [(m, q) for m in names]].to_numpy() for q in qs])
+    free = np.array([s.median_intercept or abs(q - 0.5) > 1e-9 for q in qs])
+    if s.shared_weights:
+        b, w_shared = fit_qra(X, y, qs, rw_weight, pen, active, free)
+        w[:] = w_shared
+    else:
+        for j, q in enumerate(qs):
+            bj, w[j] = fit_qra(X[j], y, q, rw_weight, pen, active, free[j:j + 1])
+            b[j] = bj[0]
+    return b, w, n_train
+
+
+def _predict_block(z: pd.DataFrame, rows: np.ndarray, names: list[str], qs: list[float],
+                   b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """z-quantiles (n_rows, k) of a fitted block."""
+    out = np.empty((int(rows.sum()), len(qs)))
+    for j, q in enumerate(qs):
+        out[:, j] = b[j] + z.loc[rows, [(m, q) for m in names]].to_numpy() @ w[j]
+    return out
+
+
+def fit_predict_meta(
+    members: pd.DataFrame,
+    targets: pd.DataFrame,
+    zl: pd.DataFrame,
+    settings: MetaSettings | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Walk-forward QRA meta predictions (OOF + live) and the fitted weights.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        Output of :func:`meta_members` (long format).
+    targets : pandas.DataFrame
+        ``trade_date, horizon_days, target_date, fwd_log_return`` (realised rows).
+    zl : pandas.DataFrame
+        ``trade_date, log_close`` sorted by date.
+    settings : MetaSettings, optional
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        ``predictions``: long format, model ``settings.model``; ``split='oof'`` rows for every origin
+        of a block that has a realised target (``fold_id`` = block id), ``split='live'`` rows for the
+        L0 live origins (``fold_id`` -1), quantiles sorted per row.
+        ``weights``: tidy, columns :data:`WEIGHT_COLUMNS` (member ``intercept`` is the z-unit
+        intercept), one row per (block, horizon, quantile, member) incl. the live fit.
+    """
+    s = settings or MetaSettings()
+    m = _norm_dates(members)
+    t = _norm_dates(targets)
+    sigma = ewma_sigma(zl, s.lam)
+    qs = [round(q, _Q_DEC) for q in s.quantiles]
+    names_all = sorted(set(m["model"]))
+    if s.members is not None:
+        names_all = [n for n in names_all if n in s.members or n == RW_MODEL]
+    names = [RW_MODEL] + [n for n in names_all if n != RW_MODEL]
+    trained = m[~m["model"].isin(_BASELINES) & (m["split"] == "oof")]
+    if s.start is not None:
+        start = s.start
+    else:
+        first = trained["as_of_date"].min() if len(trained) else m["as_of_date"].min()
+        start = (pd.Timestamp(first) + pd.DateOffset(months=s.warmup_months)).to_period("M").to_timestamp()
+    preds, weights = [], []
+    for h in s.horizons:
+        th = t[t["horizon_days"] == h].set_index("trade_date")
+        z, present = z_panel(m, sigma, h, qs, "oof", names)
+        tdate = th["target_date"].reindex(z.index)
+        scale = sigma.reindex(z.index).to_numpy() * np.sqrt(h)
+        zy = th["fwd_log_return"].reindex(z.index).to_numpy() / scale
+        realised = tdate.notna().to_numpy() & np.isfinite(zy)
+        blocks = walk_forward_blocks(z.index[realised], start, s.block_months)
+        tvals = tdate.to_numpy()
+        for fid, cut, end in blocks.itertuples(index=False):
+            train = realised & (tvals < np.datetime64(cut))
+            b, w, n_train = _fit_block(z, present, zy, scale, train, cut, names, qs, s)
+            rows = realised & np.asarray(z.index >= cut) & np.asarray(z.index < end)
+            vals = _predict_block(z, rows, names, qs, b, w) * scale[rows][:, None]
+            preds.append(long_predictions(z.index[rows], h, tvals[rows], s.model, qs, np.sort(vals, axis=1),
+                                          "oof", int(fid)))
+            weights.append(_weight_rows(int(fid), cut, end, h, qs, names, b, w, n_train))
+        has_live = bool(((m["split"] == "live") & (m["horizon_days"] == h) & ~m["model"].isin(_BASELINES)).any())
+        zl_live = z_panel(m, sigma, h, qs, "live", names)[0] if has_live else z.iloc[:0]
+        if len(zl_live):
+            cut = pd.Timestamp(zl_live.index.min())
+            train = realised & (tvals < np.datetime64(cut))
+            b, w, n_train = _fit_block(z, present, zy, scale, train, cut, names, qs, s)
+            rows = np.ones(len(zl_live), dtype=bool)
+            sc = sigma.reindex(zl_live.index).to_numpy() * np.sqrt(h)
+            vals = _predict_block(zl_live, rows, names, qs, b, w) * sc[:, None]
+            live_t = _live_target_dates(m, h, zl_live.index)
+            preds.append(long_predictions(zl_live.index, h, live_t, s.model, qs, np.sort(vals, axis=1), "live", -1))
+            weights.append(_weight_rows(-1, cut, pd.NaT, h, qs, names, b, w, n_train))
+    out = pd.concat(preds, ignore_index=True) if preds else long_predictions([], 1, [], s.model, qs, np.empty((0, len(qs))), "oof", 0)
+    wt = pd.concat(weights, ignore_index=True) if weights else pd.DataFrame(columns=list(WEIGHT_COLUMNS))
+    return out[list(PREDICTION_COLUMNS)], wt
+
+
+def _live_target_dates(m: pd.DataFrame, h: int, origins: pd.DatetimeIndex) -> np.ndarray:
+    """Target dates of live origins as given by the L0 live rows (first member with a value)."""
+    live = m[(m["split"] == "live") & (m["horizon_days"] == h) & ~m["model"].isin(_BASELINES)]
+    td = live.drop_duplicates("as_of_date").set_index("as_of_date")["target_date"]
+    return td.reindex(origins).to_numpy()
+
+
+def _weight_rows(fid: int, cut: pd.Timestamp, end: pd.Timestamp | None, h: int, qs: list[float],
+                 names: list[str], b: np.ndarray, w: np.ndarray, n_train: int) -> pd.DataFrame:
+    """Tidy weight rows of one fit (members + intercept)."""
+    k, M = w.shape
+    member = np.array(names + [INTERCEPT], dtype=object)
+    vals = np.column_stack([w, b])
+    return pd.DataFrame(
+        {
+            "fold_id": np.int64(fid),
+            "cutoff": pd.Timestamp(cut),
+            "block_end": pd.Timestamp(end) if end is not None else pd.NaT,
+            "horizon_days": np.int64(h),
+            "quantile": np.repeat(qs, M + 1),
+            "member": np.tile(member, k),
+            "weight": vals.reshape(-1),
+            "n_train": np.int64(n_train),
+        }
+    ).astype({"cutoff": "datetime64[ns]", "block_end": "datetime64[ns]"})
+
+
+# --------------------------------------------------------------------------- attribution
+def bucket_of(member: str) -> str:
+    """BI label of a member: ``specialist_crush`` -> ``crush``, ``core_ts`` -> ``core``, ``rw_*`` -> ``random_walk``.
+
+    Parameters
+    ----------
+    member : str
+
+    Returns
+    -------
+    str
+    """
+    if member.startswith("specialist_"):
+        return member[len("specialist_"):]
+    if member == "core_ts":
+        return "core"
+    if member == "lightgbm_zl":
+        return "lightgbm"
+    if member in _BASELINES:
+        return "random_walk"
+    return member
+
+
+def attribution(
+    members: pd.DataFrame,
+    meta_preds: pd.DataFrame,
+    weights: pd.DataFrame,
+    zl: pd.DataFrame,
+    final: pd.DataFrame | None = None,
+    lam: float = 0.94,
+) -> pd.DataFrame:
+    """How much each member (bucket) moved the median away from the random walk's median.
+
+    For an origin ``d`` of block ``k``: ``contribution_m = w_{m,0.5}^{(k)} * (median_m(d) - median_rw(d))``
+    (log return). With the simplex weights the contributions plus the intercept row
+    (``b * sigma * sqrt(h)``) add up exactly to ``meta median - rw median`` (before the per-row sort, which
+    only matters when quantiles cross). With ``final`` (the L2 output) a row ``l2_adjustment`` (final median -
+    meta median) makes them add up to the final median's shift.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        Output of :func:`meta_members`.
+    meta_preds, weights : pandas.DataFrame
+        Output of :func:`fit_predict_meta`.
+    zl : pandas.DataFrame
+        ``trade_date, log_close`` (log of the price in US cents/lb).
+    final : pandas.DataFrame, optional
+        L2 predictions (long format, one model).
+    lam : float
+        EWMA decay of the z scale.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`ATTRIBUTION_COLUMNS`; ``contribution_cents = price * (exp(contribution_logret) - 1)``
+        with ``price`` the as-of close in US cents/lb.
+    """
+    m = _norm_dates(members)
+    mp = _norm_dates(meta_preds)
+    w = _norm_dates(weights)
+    mp = mp[mp["quantile"] == 0.5]
+    w = w[w["quantile"] == 0.5]
+    med = m[m["quantile"] == 0.5]
+    sigma = ewma_sigma(zl, lam)
+    price = pd.Series(np.exp(zl["log_close"].to_numpy(dtype="float64")), index=pd.DatetimeIndex(zl["trade_date"]))
+    out = []
+    for (split, h), g in mp.groupby(["split", "horizon_days"], sort=True):
+        h = int(h)
+        mh = med[med["horizon_days"] == h]
+        trained = mh[~mh["model"].isin(_BASELINES) & (mh["split"] == split)]
+        base = mh[mh["model"].isin(_BASELINES)]
+        vals = pd.concat([trained, base]).drop_duplicates(["model", "as_of_date"]).pivot(
+            index="as_of_date", columns="model", values="value")
+        vals = vals.reindex(pd.DatetimeIndex(g["as_of_date"]))
+        rw = vals[RW_MODEL].to_numpy()
+        shift = vals.sub(rw, axis=0).fillna(0.0)
+        wh = w[w["horizon_days"] == h].pivot(index="fold_id", columns="member", values="weight")
+        wrow = wh.reindex(g["fold_id"].to_numpy())
+        scale = sigma.reindex(pd.DatetimeIndex(g["as_of_date"])).to_numpy() * np.sqrt(h)
+        p0 = price.reindex(pd.DatetimeIndex(g["as_of_date"])).to_numpy()
+        base_cols = {
+            "as_of_date": g["as_of_date"].to_numpy(),
+            "horizon_days": np.int64(h),
+            "target_date": g["target_date"].to_numpy(),
+            "split": split,
+            "fold_id": g["fold_id"].to_numpy(),
+            "price_cents": p0,
+        }
+        for member in wh.columns:
+            wt = wrow[member].to_numpy(dtype="float64")
+            if member == INTERCEPT:
+                msh, contrib = np.zeros(len(g)), wt * scale
+            else:
+                msh = shift[member].to_numpy() if member in shift else np.zeros(len(g))
+                contrib = wt * msh
+            out.append(pd.DataFrame({**base_cols, "member": member, "bucket": bucket_of(str(member)),
+                                     "weight": wt, "member_median_logret": msh, "contribution_logret": contrib}))
+        if final is not None:
+            f = _norm_dates(final)
+            f = f[(f["quantile"] == 0.5) & (f["split"] == split) & (f["horizon_days"] == h)]
+            fv = f.set_index("as_of_date")["value"].reindex(pd.DatetimeIndex(g["as_of_date"])).to_numpy()
+            adj = fv - g["value"].to_numpy()
+            out.append(pd.DataFrame({**base_cols, "member": "l2_adjustment", "bucket": "l2_adjustment",
+                                     "weight": np.nan, "member_median_logret": np.nan, "contribution_logret": adj}))
+    if not out:
+        return pd.DataFrame(columns=list(ATTRIBUTION_COLUMNS))
+    res = pd.concat(out, ignore_index=True)
+    res["contribution_cents"] = res["price_cents"] * np.expm1(res["contribution_logret"])
+    res = res[np.isfinite(res["contribution_logret"].to_numpy(dtype="float64"))]
+    return res[list(ATTRIBUTION_COLUMNS)].sort_values(["split", "horizon_days", "as_of_date", "member"]).reset_index(drop=True)
