@@ -1,10 +1,11 @@
 -- Value at risk of one ZL contract from the latest forecast, next to how such VaRs did in the backtest.
 -- For confidence level L (0.90, 0.95) and horizon h: long VaR = spot - P(1-L), short VaR = P(L) - spot, in US
--- cents/lb and in USD per contract (60,000 lb: x 600), floored at 0. The backtest columns come from
+-- cents/lb and in USD per contract (60,000 lb: x 600), floored at 0. The backtest columns are every column of
 -- zl_var_backtest (exceedances of the long-side VaR: n_exceed of n_obs against the expected count, Kupiec
--- unconditional-coverage and Christoffersen independence p-values, Basel traffic light). Its level may be
--- stored as the confidence (0.95) or the tail (0.05); both join. Backtest rows without a forecast quantile
--- (e.g. 0.99) are kept with empty VaR columns.
+-- unconditional-coverage and Christoffersen independence p-values, Basel traffic light, and its `sample` when
+-- it backtests several origin samples: one row each). Its level may be stored as the confidence (0.95) or the
+-- tail (0.05); both join. Backtest rows without a forecast quantile (0.99: zl_forecast stops at P05) keep empty
+-- VaR columns, forecast levels without a backtest (0.90) empty backtest columns.
 {#- zl_forecast and zl_var_backtest are planned marts, not in the project yet, and a ref() to a missing model
     stops dbt from parsing the whole project. Until they land, name them directly: their relation_name once dbt
     knows the model, else <database>.<schema>.<name>. Replace with ref() then, for lineage in the docs. -#}
@@ -67,14 +68,8 @@ select
     round(100 * v.var_long_cents / v.spot_close, 2) as var_long_pct,
     round(600 * v.var_long_cents, 0) as var_long_usd_per_contract,
     round(600 * v.var_short_cents, 0) as var_short_usd_per_contract,
-    b.n_obs,
-    b.n_exceed,
-    b.expected,
-    b.exceed_rate,
-    b.kupiec_p,
-    b.christoffersen_p,
-    b.traffic_light
+    b.* exclude (horizon_days, level, confidence)
 from var as v
 full outer join backtest as b
     on b.horizon_days = v.horizon_days and b.confidence = v.level
-order by horizon_days, level desc
+order by all

@@ -2,7 +2,7 @@
     BOHO spread (USD/gal) = ZL (US cents/lb) / 100 * 7.5 lb/gal - HO (USD/gal): positive = soybean oil
     dearer than heating oil per gallon. 20-session change, trailing z-score, ZL-HO return correlation.
     Optional source: RIN prices (rins.csv) would add D4/D6 features; not in the data set (see README). -#}
-{% macro big8_biofuel(aligned, corr_window=60, zscore_window=252) -%}
+{% macro big8_biofuel(aligned, corr_window=60, zscore_window=252, optional=none) -%}
 with prices as (
 
     select trade_date, zl_close, ho_close, zl_log_return, ho_log_return
@@ -30,5 +30,16 @@ features as (
 
 )
 
+{%- if optional is not none %}
+, with_optional as (
+
+    {{ zl_optional_asof('features', optional, {'rin_d4_usd': 'biofuel__rin_d4_usd', 'rin_d6_usd': 'biofuel__rin_d6_usd'}) }}
+
+)
+
+select * from with_optional
+{%- else %}
+
 select * from features
+{%- endif %}
 {%- endmacro %}

@@ -3,7 +3,7 @@
     CNY per USD (DEXCHUS, H.10, as of its weekly release) momentum (+ = weaker yuan);
     Brazil competitiveness: 6L (USD per BRL) 60-session momentum (- = weaker real = cheaper Brazilian beans) and
     soybeans priced in BRL (ZS/100 USD/bu / 6L USD/BRL = BRL/bu) as a trailing z-score. -#}
-{% macro big8_china(aligned, macro, corr_window=60, zscore_window=252) -%}
+{% macro big8_china(aligned, macro, corr_window=60, zscore_window=252, optional=none) -%}
 with prices as (
 
     select trade_date, hg_log_index, hg_log_return, zs_log_return, zs_close, brl_close, brl_log_index
@@ -40,5 +40,16 @@ features as (
 
 )
 
+{%- if optional is not none %}
+, with_optional as (
+
+    {{ zl_optional_asof('features', optional, {'export_sales_china_mt': 'china__export_sales_china_mt'}) }}
+
+)
+
+select * from with_optional
+{%- else %}
+
 select * from features
+{%- endif %}
 {%- endmacro %}

@@ -3,7 +3,7 @@
     close-close = stdev of daily log returns; Parkinson = sqrt(mean(ln(H/L)^2) / (4 ln 2));
     Garman-Klass = sqrt(mean(0.5 ln(H/L)^2 - (2 ln 2 - 1) ln(C/O)^2)). Vol of vol = stdev of the 20-session
     close-close vol over 60 sessions. VIX (VIXCLS, t+1) level and 5-session change, index points. -#}
-{% macro big8_volatility(continuous, calendar, macro, vol_window=20) -%}
+{% macro big8_volatility(continuous, calendar, macro, vol_window=20, optional=none) -%}
 with zl as (
 
     select
@@ -78,5 +78,16 @@ features as (
 
 )
 
+{%- if optional is not none %}
+, with_optional as (
+
+    {{ zl_optional_asof('features', optional, {'cot_managed_money_net': 'volatility__cot_managed_money_net'}) }}
+
+)
+
+select * from with_optional
+{%- else %}
+
 select * from features
+{%- endif %}
 {%- endmacro %}

@@ -78,7 +78,10 @@ class EnsembleSettings:
         Candidate meta weights ``a``.
     smooth_halflife : float
         Half-life (origins) of the causal EWMA; 0 or less: no smoothing.
-    calibration : {'symmetric', 'tails', 'none'}
+    calibration : {'symmetric', 'tails', 'pinball', 'none'}
+        See :func:`calibration_scales`.
+    calib_prior_obs : float
+        Shrinkage of the scales toward 1, in independent outcomes (see :func:`calibration_scales`).
     calib_halflife_days : float or None
         Half-life (calendar days before the block start) of the calibration weights; None: equal.
     calib_window_days : int or None
@@ -100,8 +103,9 @@ class EnsembleSettings:
     block_months: int = 3
     min_train_origins: int = 120
     blend_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
-    smooth_halflife: float = 0.0
+    smooth_halflife: float = 2.0
     calibration: str = "symmetric"
+    calib_prior_obs: float = 20.0
     calib_halflife_days: float | None = None
     calib_window_days: int | None = None
     scale_bounds: tuple[float, float] = (0.5, 2.0)
@@ -121,8 +125,8 @@ class EnsembleSettings:
         q = np.asarray(self.quantiles)
         if np.any(np.diff(q) <= 0) or not np.allclose(q + q[::-1], 1.0) or not np.any(np.isclose(q, 0.5)):
             raise ValueError("quantiles must be ascending, symmetric around 0.5 and contain 0.5")
-        if self.calibration not in {"symmetric", "tails", "none"}:
-            raise ValueError("calibration must be 'symmetric', 'tails' or 'none'")
+        if self.calibration not in {"symmetric", "tails", "pinball", "none"}:
+            raise ValueError("calibration must be 'symmetric', 'tails', 'pinball' or 'none'")
         if not self.blend_grid or min(self.blend_grid) < 0 or max(self.blend_grid) > 1:
             raise ValueError("blend_grid values must lie in [0, 1]")
 
@@ -173,6 +177,15 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, level: float) -> 
     return float(v[order][min(idx, len(v) - 1)])
 
 
+def _pinball_scale(m: np.ndarray, lo: np.ndarray, hi: np.ndarray, zy: np.ndarray, tau: float, w: np.ndarray,
+                   grid: np.ndarray) -> float:
+    """Grid scale ``c`` minimising the weighted pinball of the pair ``(m + c (lo - m), m + c (hi - m))``."""
+    e_lo = zy[None, :] - (m[None, :] + grid[:, None] * (lo - m)[None, :])
+    e_hi = zy[None, :] - (m[None, :] + grid[:, None] * (hi - m)[None, :])
+    loss = np.maximum(tau * e_lo, (tau - 1.0) * e_lo) + np.maximum((1.0 - tau) * e_hi, -tau * e_hi)
+    return float(grid[int(np.argmin(loss @ w))])
+
+
 def calibration_scales(
     zhat: np.ndarray,
     zy: np.ndarray,
@@ -180,6 +193,8 @@ def calibration_scales(
     weights: np.ndarray | None = None,
     mode: str = "symmetric",
     bounds: tuple[float, float] = (0.5, 2.0),
+    prior_obs: float = 0.0,
+    overlap: int = 1,
 ) -> np.ndarray:
     """Scales of the distance to the median that calibrate each band on past rows.
 
@@ -192,15 +207,23 @@ def calibration_scales(
     quantiles : sequence of float, length k
     weights : numpy.ndarray, optional
         Row weights (default equal).
-    mode : {'symmetric', 'tails', 'none'}
+    mode : {'symmetric', 'tails', 'pinball', 'none'}
+        ``symmetric``: the weighted ``1 - 2 tau`` quantile of ``|y - m| / half-width`` (band coverage);
+        ``tails``: each side on its own (tail share ``tau``); ``pinball``: the grid scale (step 0.01)
+        with the lowest weighted pinball of the pair -- uses the size of every miss, not only the count.
     bounds : (float, float)
         Clip range of the scales.
+    prior_obs : float
+        Shrinkage toward 1: ``log c`` is multiplied by ``n_eff / (n_eff + prior_obs)`` with
+        ``n_eff`` = Kish effective rows / ``overlap`` (independent outcomes).
+    overlap : int
+        Rows sharing one outcome window (the horizon for overlapping h-day targets).
 
     Returns
     -------
     numpy.ndarray, shape (2, k)
         Row 0: scale of the lower side per level, row 1: of the upper side (1 at the median; in
-        ``symmetric`` mode both rows are equal).
+        ``symmetric``/``pinball`` modes both rows are equal).
     """
     k = len(quantiles)
     out = np.ones((2, k))
@@ -210,21 +233,28 @@ def calibration_scales(
     j_med = int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
     m = zhat[:, j_med]
     eps = 1e-9
+    grid = np.round(np.arange(bounds[0], bounds[1] + 1e-9, 0.01), 10)
     for j in range(j_med):
         jj = k - 1 - j
         tau = float(quantiles[j])
         down = (m - zy) / np.maximum(m - zhat[:, j], eps)
         up = (zy - m) / np.maximum(zhat[:, jj] - m, eps)
         if mode == "symmetric":
-            ratio = np.where(zy >= m, up, down)
-            c = weighted_quantile(ratio, w, 1.0 - 2.0 * tau)
+            c = weighted_quantile(np.where(zy >= m, up, down), w, 1.0 - 2.0 * tau)
+            out[:, j] = out[:, jj] = c
+        elif mode == "pinball":
+            c = _pinball_scale(m, zhat[:, j], zhat[:, jj], zy, tau, w, grid)
             out[:, j] = out[:, jj] = c
         else:
             out[0, j] = weighted_quantile(down, w, 1.0 - tau)
             out[1, jj] = weighted_quantile(up, w, 1.0 - tau)
     out[0, j_med + 1:] = out[1, j_med + 1:]
     out[1, :j_med] = out[0, :j_med]
-    return np.clip(out, bounds[0], bounds[1])
+    out = np.clip(out, bounds[0], bounds[1])
+    if prior_obs > 0:
+        n_eff = float(w.sum() ** 2 / np.sum(w**2)) / max(int(overlap), 1)
+        out = np.exp(np.log(out) * n_eff / (n_eff + float(prior_obs)))
+    return out
 
 
 def apply_calibration(zhat: np.ndarray, scales: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
@@ -376,7 +406,7 @@ def ensemble_forecast(
         smooth = make_monotone(causal_ewma(blended, s.smooth_halflife))
         # pass 2: calibration per block on the past smoothed rows
         for fid, cut, end, a, train in fits:
-            sc = _calibrate(smooth, zy, train, cut, idx, qs, s)
+            sc = _calibrate(smooth, zy, train, cut, idx, qs, s, h)
             rows = np.asarray(idx >= cut) & np.asarray(idx < end) & realised
             zf = make_monotone(apply_calibration(smooth[rows], sc, qs), s.min_gap)
             out.append(long_predictions(idx[rows], h, tvals[rows], s.model, qs, zf * scale[rows][:, None], "oof", fid))
@@ -404,7 +434,7 @@ def _choose_alpha(zm: np.ndarray, zc: np.ndarray, zy: np.ndarray, scale: np.ndar
 
 
 def _calibrate(smooth: np.ndarray, zy: np.ndarray, train: np.ndarray, cut: pd.Timestamp,
-               idx: pd.DatetimeIndex, qs: list[float], s: EnsembleSettings) -> np.ndarray:
+               idx: pd.DatetimeIndex, qs: list[float], s: EnsembleSettings, h: int) -> np.ndarray:
     """Calibration scales from the past rows of one block (ones without enough rows)."""
     rows = train.copy()
     if s.calib_window_days is not None:
@@ -412,7 +442,7 @@ def _calibrate(smooth: np.ndarray, zy: np.ndarray, train: np.ndarray, cut: pd.Ti
     if int(rows.sum()) < s.min_train_origins:
         return np.ones((2, len(qs)))
     w = recency_weights(idx[rows], cut, s.calib_halflife_days)
-    return calibration_scales(smooth[rows], zy[rows], qs, w, s.calibration, s.scale_bounds)
+    return calibration_scales(smooth[rows], zy[rows], qs, w, s.calibration, s.scale_bounds, s.calib_prior_obs, h)
 
 
 def _live(p: pd.DataFrame, h: int, qs: list[float], sigma: pd.Series, s: EnsembleSettings,
@@ -434,7 +464,7 @@ def _live(p: pd.DataFrame, h: int, qs: list[float], sigma: pd.Series, s: Ensembl
     series = np.vstack([blended[hist], lb])
     sm_all = make_monotone(causal_ewma(series, s.smooth_halflife))
     smooth_hist = make_monotone(causal_ewma(blended, s.smooth_halflife))
-    sc = _calibrate(smooth_hist, zy, train, cut, idx, qs, s)
+    sc = _calibrate(smooth_hist, zy, train, cut, idx, qs, s, h)
     zf = make_monotone(apply_calibration(sm_all[int(hist.sum()):], sc, qs), s.min_gap)
     lscale = sigma.reindex(lm.index).to_numpy() * np.sqrt(float(h))
     frame = long_predictions(lm.index, h, ltd.to_numpy(), s.model, qs, zf * lscale[:, None], "live", -1)

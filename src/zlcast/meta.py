@@ -129,6 +129,8 @@ class MetaSettings:
         EWMA decay of the reference (the z scale).
     median_intercept : bool
         Fit an intercept (a drift in z units) at the median; False keeps it at 0.
+    intercept_penalty : float
+        L1 penalty on the intercepts of the other levels (0: free, ``inf``: none).
     shared_weights : bool
         One member weight vector for all levels (intercepts per level) instead of one per level.
     members : tuple of str or None
@@ -144,12 +146,13 @@ class MetaSettings:
     block_months: int = 3
     min_train_origins: int = 120
     halflife_days: float | None = None
-    l1_penalty: float = 0.0
+    l1_penalty: float = 0.1
     weight_by_scale: bool = True
     slow_lambda: float = 0.99
     garch_min_returns: int = 500
     lam: float = 0.94
-    median_intercept: bool = True
+    median_intercept: bool = False
+    intercept_penalty: float = float("inf")
     shared_weights: bool = False
     members: tuple[str, ...] | None = None
     model: str = META_MODEL
@@ -419,17 +422,17 @@ def fit_qra(
     row_weight: np.ndarray | None = None,
     penalty: np.ndarray | None = None,
     active: np.ndarray | None = None,
-    free_intercept: np.ndarray | None = None,
+    intercept_penalty: float | Sequence[float] = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pinball-optimal convex combination of member quantiles plus intercepts (exact LP).
 
     For levels ``tau_j`` (j = 1..k) with member predictions ``X_j`` solves::
 
-        min  sum_j sum_i v_i rho_{tau_j}(y_i - b_j - X_{j,i} w) + penalty . w
+        min  sum_j sum_i v_i rho_{tau_j}(y_i - b_j - X_{j,i} w) + penalty . w + sum_j lam_j |b_j|
         s.t. w >= 0,  sum w = 1
 
     (one weight vector shared by the k levels, one intercept per level; k = 1 is the classic
-    per-quantile QRA) through its dual ``max sum_j y.d_j + g`` s.t. ``sum_i d_{j,i} = 0``,
+    per-quantile QRA) through its dual ``max sum_j y.d_j + g`` s.t. ``|sum_i d_{j,i}| <= lam_j``,
     ``sum_j X_j' d_j + g <= penalty``, ``-v_i (1 - tau_j) <= d_{j,i} <= v_i tau_j``; ``w`` and ``b`` are
     the dual's multipliers (HiGHS).
 
@@ -446,8 +449,8 @@ def fit_qra(
         Per-member linear penalty (default 0).
     active : numpy.ndarray of bool, optional
         Members allowed a weight (default all); inactive ones get 0.
-    free_intercept : numpy.ndarray of bool, optional
-        Levels with a fitted intercept (default all); the others have ``b_j = 0``.
+    intercept_penalty : float or sequence of float
+        ``lam_j`` per level (a scalar applies to all): 0 leaves ``b_j`` free, ``inf`` fixes ``b_j = 0``.
 
     Returns
     -------
@@ -474,25 +477,33 @@ def fit_qra(
     Xa = X[:, :, act]
     c = np.concatenate([np.tile(-y, k), [-1.0]])
     a_ub = np.hstack([Xa.transpose(2, 0, 1).reshape(int(act.sum()), k * n), np.ones((int(act.sum()), 1))])
-    free = np.ones(k, dtype=bool) if free_intercept is None else np.asarray(free_intercept, dtype=bool)
-    a_eq = np.zeros((k, k * n + 1))
-    for j in range(k):
-        a_eq[j, j * n:(j + 1) * n] = 1.0
-    a_eq = a_eq[free]
     lo = np.concatenate([np.concatenate([-v * (1.0 - t) for t in taus]), [-np.inf]])
     hi = np.concatenate([np.concatenate([v * t for t in taus]), [np.inf]])
-    res = linprog(c, A_ub=a_ub, b_ub=pen[act], A_eq=a_eq if free.any() else None,
-                  b_eq=np.zeros(int(free.sum())) if free.any() else None, bounds=np.column_stack([lo, hi]),
+    lam = np.broadcast_to(np.asarray(intercept_penalty, dtype="float64"), (k,))
+    rows = np.zeros((k, k * n + 1))
+    for j in range(k):
+        rows[j, j * n:(j + 1) * n] = 1.0
+    eq = lam == 0
+    box = np.isfinite(lam) & ~eq
+    a_ub = np.vstack([a_ub, rows[box], -rows[box]])
+    b_ub = np.concatenate([pen[act], lam[box], lam[box]])
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=rows[eq] if eq.any() else None,
+                  b_eq=np.zeros(int(eq.sum())) if eq.any() else None, bounds=np.column_stack([lo, hi]),
                   method="highs")
     if res.status != 0:
         raise RuntimeError(f"QRA linear programme failed: {res.message}")
-    w_act = np.clip(-np.asarray(res.ineqlin.marginals, dtype="float64"), 0.0, None)
-    w_act = w_act / w_act.sum() if w_act.sum() > 0 else np.full(len(w_act), 1.0 / len(w_act))
+    n_act = int(act.sum())
+    marg = -np.asarray(res.ineqlin.marginals, dtype="float64")
+    w_act = np.clip(marg[:n_act], 0.0, None)
+    w_act = w_act / w_act.sum() if w_act.sum() > 0 else np.full(n_act, 1.0 / n_act)
     w = np.zeros(M)
     w[act] = w_act
     b = np.zeros(k)
-    if free.any():
-        b[free] = -np.asarray(res.eqlin.marginals, dtype="float64")
+    if eq.any():
+        b[eq] = -np.asarray(res.eqlin.marginals, dtype="float64")
+    n_box = int(box.sum())
+    if n_box:
+        b[box] = marg[n_act:n_act + n_box] - marg[n_act + n_box:]
     return b, w
 
 
@@ -524,13 +535,14 @@ def _fit_block(
     pen[0] = 0.0
     y = zy[train]
     X = np.stack([z.loc[train, [(m, q) for m in names]].to_numpy() for q in qs])
-    free = np.array([s.median_intercept or abs(q - 0.5) > 1e-9 for q in qs])
+    lam = np.array([s.intercept_penalty if abs(q - 0.5) > 1e-9 else (0.0 if s.median_intercept else np.inf)
+                    for q in qs])
     if s.shared_weights:
-        b, w_shared = fit_qra(X, y, qs, rw_weight, pen, active, free)
+        b, w_shared = fit_qra(X, y, qs, rw_weight, pen, active, lam)
         w[:] = w_shared
     else:
         for j, q in enumerate(qs):
-            bj, w[j] = fit_qra(X[j], y, q, rw_weight, pen, active, free[j:j + 1])
+            bj, w[j] = fit_qra(X[j], y, q, rw_weight, pen, active, lam[j])
             b[j] = bj[0]
     return b, w, n_train
 

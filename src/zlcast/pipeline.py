@@ -147,7 +147,10 @@ def core_table(features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFram
     preds, info = fit_predict_core(zl, t, _dates(folds, "train_start", "train_end", "val_start", "val_end"),
                                    core_settings, Path(settings.artifact_dir) / "core_ts")
     LOG.info("core_ts path=%s device=%s reason=%s", info.get("path"), info.get("device"), info.get("fallback_reason"))
-    preds = preds.copy()
+    # like every other L0 model, OOF rows only for origins whose target is realised
+    realised = t[["trade_date", "horizon_days"]].rename(columns={"trade_date": "as_of_date"}).assign(_ok=True)
+    preds = preds.merge(realised, on=["as_of_date", "horizon_days"], how="left")
+    preds = preds[(preds["split"] != "oof") | preds["_ok"].eq(True)].drop(columns="_ok").reset_index(drop=True)
     preds["core_path"] = str(info.get("path"))
     return preds
 

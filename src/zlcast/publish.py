@@ -11,6 +11,7 @@ version directory and switches a ``current`` symlink to it atomically::
         catalog.duckdb                                        views over the Parquet files (relative paths)
         manifest.json                                         tables, row counts, checksums, dbt invocation id
       .publish.lock                                           one publisher at a time
+      .readers/<version>                                      touched by open_published (retention hint)
 
 Guarantees
 ----------
@@ -20,8 +21,10 @@ Guarantees
 * A version is written to ``versions/.staging-*``, checked (row counts, fingerprints) and renamed into
   place before ``current`` moves, so a reader sees the old version or the new one, never a mix.
 * Retention keeps the newest ``keep`` versions and never deletes the one ``current`` points to, one
-  superseded less than ``grace_s`` seconds ago (a reader may have just resolved ``current`` to it), or one
-  whose catalog a reader holds open (DuckDB read-only connections hold a shared ``fcntl`` lock on the file).
+  superseded less than ``grace_s`` seconds ago (a reader may have just resolved ``current`` to it), one
+  opened with :func:`open_published` less than ``grace_s`` seconds ago (it touches ``.readers/<version>``),
+  or one whose catalog a reader holds open (DuckDB read-only connections hold a shared ``fcntl`` lock on
+  the file, so an exclusive lock attempt tells; the lock is kept while the version is renamed away).
 
 Reading
 -------
@@ -60,8 +63,8 @@ import duckdb
 
 __all__ = [
     "CATALOG_NAME",
-    "DEFAULT_KEEP",
     "DEFAULT_GRACE_S",
+    "DEFAULT_KEEP",
     "DEFAULT_REQUIRE",
     "DEFAULT_TABLES",
     "MANIFEST_NAME",
@@ -70,6 +73,7 @@ __all__ = [
     "PublishConfig",
     "PublishError",
     "PublishResult",
+    "add_arguments",
     "current_version",
     "fingerprint_sql",
     "main",
@@ -78,6 +82,7 @@ __all__ = [
     "publish",
     "read_build_results",
     "read_manifest",
+    "run",
     "set_current",
 ]
 
@@ -108,6 +113,7 @@ MANIFEST_NAME = "manifest.json"
 CURRENT_LINK = "current"
 VERSIONS_DIR = "versions"
 LOCK_NAME = ".publish.lock"
+READERS_DIR = ".readers"
 INFO_TABLE = "zl_publish_info"
 FORMAT = "zlcast-published/1"
 
@@ -552,7 +558,7 @@ def _exclusive_if_unused(catalog: Path) -> Iterator[bool]:
 def _version_time(name: str) -> dt.datetime | None:
     """UTC publication time encoded in a version name (None if not a version name)."""
     m = _VERSION_RE.match(name)
-    return dt.datetime.strptime(m["ts"], _TS_FORMAT).replace(tzinfo=dt.timezone.utc) if m else None
+    return dt.datetime.strptime(m["ts"], _TS_FORMAT).replace(tzinfo=dt.UTC) if m else None
 
 
 def _versions(out_dir: Path) -> list[str]:
@@ -640,7 +646,8 @@ def prune_versions(out_dir: Path, keep: int = DEFAULT_KEEP, grace_s: float = DEF
     """Delete old versions, keeping the newest ``keep`` and every version that may be in use.
 
     Kept regardless of age: the version ``current`` points to; one superseded (by the next newer version)
-    less than ``grace_s`` seconds ago; one whose ``catalog.duckdb`` a reader holds open.
+    less than ``grace_s`` seconds ago; one opened with :func:`open_published` less than ``grace_s`` seconds
+    ago (``.readers/<version>`` marker, best effort); one whose ``catalog.duckdb`` a reader holds open.
 
     Parameters
     ----------
@@ -657,7 +664,7 @@ def prune_versions(out_dir: Path, keep: int = DEFAULT_KEEP, grace_s: float = DEF
     -------
     PruneReport
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     names = _versions(out_dir)
     current = current_version(out_dir)
     report = PruneReport()
@@ -670,11 +677,32 @@ def prune_versions(out_dir: Path, keep: int = DEFAULT_KEEP, grace_s: float = DEF
             report.kept[name] = "current"
         elif superseded is not None and (now - superseded).total_seconds() < grace_s:
             report.kept[name] = f"superseded less than {grace_s:g} s ago"
+        elif _opened_within(out_dir, name, grace_s, now):
+            report.kept[name] = f"opened less than {grace_s:g} s ago"
         elif not _delete_if_unused(out_dir / VERSIONS_DIR / name):
             report.kept[name] = "open by a reader"
         else:
+            (out_dir / READERS_DIR / name).unlink(missing_ok=True)
             report.removed.append(name)
     return report
+
+
+def _opened_within(out_dir: Path, name: str, grace_s: float, now: dt.datetime) -> bool:
+    """Whether :func:`open_published` opened version ``name`` less than ``grace_s`` seconds before ``now``."""
+    try:
+        opened = dt.datetime.fromtimestamp((out_dir / READERS_DIR / name).stat().st_mtime, dt.UTC)
+    except FileNotFoundError:
+        return False
+    return (now - opened).total_seconds() < grace_s
+
+
+def _note_reader(out_dir: Path, version_dir: Path) -> None:
+    """Touch ``out_dir/.readers/<version>`` (best effort: BI users may not write to the publication root)."""
+    try:
+        (out_dir / READERS_DIR).mkdir(exist_ok=True)
+        (out_dir / READERS_DIR / version_dir.name).touch()
+    except OSError:
+        LOG.debug("publish: cannot record a reader of %s", version_dir.name)
 
 
 def _delete_if_unused(version_dir: Path) -> bool:
@@ -694,7 +722,7 @@ def _delete_if_unused(version_dir: Path) -> bool:
 
 def _utc_now() -> dt.datetime:
     """Current UTC time."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _iso(t: dt.datetime) -> str:
@@ -737,6 +765,10 @@ def _build_version(config: PublishConfig, staging: Path, dbt: DbtInvocation) -> 
                                       "dbt_invocation_id": dbt.invocation_id, "data_dir": config.data_dir})
     _verify_catalog(staging, entries)
     manifest = _manifest(config, version, published_at, dbt, entries, skipped, content_hash)
+    stale = [e["name"] for e in entries if not e["built_by_invocation"]]
+    if stale:
+        LOG.warning("publish: %s not rebuilt by dbt invocation %s (partial selection?); published as an earlier "
+                    "build left them", ", ".join(stale), dbt.invocation_id)
     manifest["catalog_sha256"] = _sha256(staging / CATALOG_NAME)
     _write_json(staging / MANIFEST_NAME, manifest)
     _seal(staging)
@@ -811,6 +843,7 @@ def open_published(out_dir: Path = Path("state/published"), read_only: bool = Tr
     version_dir = current_version(out_dir)
     if version_dir is None or not (version_dir / CATALOG_NAME).is_file():
         raise FileNotFoundError(f"{out_dir / CURRENT_LINK}: nothing published yet (run `zlcast publish`)")
+    _note_reader(out_dir, version_dir)
     return _connect_version(version_dir, read_only=read_only)
 
 
@@ -822,9 +855,19 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Argument parser of ``zlcast publish``."""
-    p = argparse.ArgumentParser(prog="zlcast publish", description=__doc__.splitlines()[0])
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the options of ``zlcast publish`` to a parser (the ``zlcast`` CLI's subparser, or its own).
+
+    Parameters
+    ----------
+    p
+        Parser to extend.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``p``.
+    """
     p.add_argument("--warehouse", default=os.environ.get("ZL_DUCKDB_PATH") or "state/zl.duckdb",
                    help="DuckDB file of the build (default: $ZL_DUCKDB_PATH or state/zl.duckdb)")
     p.add_argument("--target-path", default=os.environ.get("DBT_TARGET_PATH") or "target",
@@ -843,6 +886,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-command", action="append", default=None,
                    help="dbt command whose results may be published (repeatable; default: build)")
     return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Stand-alone argument parser of ``zlcast publish``."""
+    return add_arguments(argparse.ArgumentParser(prog="zlcast publish", description=__doc__.splitlines()[0]))
 
 
 def config_from_args(args: argparse.Namespace) -> PublishConfig:
@@ -866,7 +914,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
     """
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Publish with parsed arguments (see :func:`add_arguments`); print the outcome; return the exit status.
+
+    Parameters
+    ----------
+    args
+        Parsed ``zlcast publish`` options.
+
+    Returns
+    -------
+    int
+        0 published, 2 refused or failed (the reason on stderr; nothing changed).
+    """
     try:
         result = publish(config_from_args(args))
     except (PublishError, OSError, duckdb.Error) as exc:

@@ -141,9 +141,10 @@ def _stub_tables() -> dict[str, pd.DataFrame]:
     """The planned marts (and fct_model_evaluation) with their planned schemas."""
     backtest = _stub_forecast()
     forecast = backtest.drop(columns="realized_close")
-    var = pd.DataFrame([{"horizon_days": h, "level": lv, "n_obs": 250, "n_exceed": 14, "expected": 250 * (1 - lv),
-                         "exceed_rate": 14 / 250, "kupiec_p": 0.4, "christoffersen_p": 0.6, "traffic_light": "green"}
-                        for h in (5, 20, 60) for lv in (0.90, 0.95, 0.99)])
+    var = pd.DataFrame([{"horizon_days": h, "level": lv, "sample": sample, "n_obs": 250, "n_exceed": 14,
+                         "expected": 250 * (1 - lv), "exceed_rate": 14 / 250, "kupiec_p": 0.4, "christoffersen_p": 0.6,
+                         "traffic_light": "green"}
+                        for h in (5, 20, 60) for lv in (0.95, 0.99) for sample in ("all_origins", "non_overlapping")])
     evaluation = pd.DataFrame([{"model": m, "horizon_days": h, "pinball": p * np.sqrt(h), "coverage80": 0.8,
                                 "mape_pct": 3.0, "skill_vs_rw": 0.0, "hit_rate": 0.5, "n_origins": 100,
                                 "period_start": pd.Timestamp("2023-01-02"), "period_end": pd.Timestamp("2024-12-31")}
@@ -199,13 +200,14 @@ def test_planned_mart_queries_give_the_expected_numbers_on_stub_tables(compiled:
     np.testing.assert_allclose(latest["p50_change_pct"], (100 * (last["p50"] / last["spot_close"] - 1)).round(2))
 
     var = con.execute(compiled["var_table"]).df()
-    v95 = var[(var["level"] == 0.95) & var["var_long_cents"].notna()].set_index("horizon_days")
-    expected = (last["spot_close"] - last["p05"]).round(3).to_numpy()
-    np.testing.assert_allclose(v95.loc[[5, 20, 60], "var_long_cents"], expected)
-    np.testing.assert_allclose(v95.loc[[5, 20, 60], "var_long_usd_per_contract"], np.round(600 * expected, 0),
-                               atol=1)
-    assert var[var["level"] == 0.99]["var_long_cents"].isna().all() and len(var) == 9
-    assert (var["traffic_light"] == "green").all(), "every row should join its backtest row"
+    assert len(var) == 6 + 6 + 3  # 0.95 x 2 samples joined, 0.99 backtest only, 0.90 forecast only (x 3 horizons)
+    v95 = var[var["level"] == 0.95]
+    assert (v95["traffic_light"] == "green").all() and set(v95["sample"]) == {"all_origins", "non_overlapping"}
+    expected = (last.set_index("horizon_days")["spot_close"] - last.set_index("horizon_days")["p05"]).round(3)
+    np.testing.assert_allclose(v95["var_long_cents"], expected.loc[v95["horizon_days"]].to_numpy())
+    np.testing.assert_allclose(v95["var_long_usd_per_contract"], np.round(600 * v95["var_long_cents"], 0), atol=1)
+    assert var[var["level"] == 0.99]["var_long_cents"].isna().all()
+    assert var[var["level"] == 0.90]["traffic_light"].isna().all()
 
     accuracy = con.execute(compiled["backtest_accuracy_by_horizon"]).df()
     assert list(accuracy["horizon_days"]) == [5, 20, 60]

@@ -97,13 +97,17 @@ def test_fit_qra_shared_weights_and_fixed_intercept() -> None:
     zq = normal_quantiles([0.1, 0.5, 0.9])
     y = rng.normal(size=n) * 1.5
     X = np.stack([np.column_stack([np.full(n, q), np.full(n, q) * 1.5 + rng.normal(0, 0.01, n)]) for q in zq])
-    b, w = fit_qra(X, y, [0.1, 0.5, 0.9], free_intercept=np.array([False, False, False]))
+    b, w = fit_qra(X, y, [0.1, 0.5, 0.9], intercept_penalty=np.inf)
     np.testing.assert_array_equal(b, 0.0)
     assert w[1] > 0.9  # without intercepts the member of the right width wins
     assert w.sum() == pytest.approx(1.0)
-    b2, _ = fit_qra(X, y + 0.7, [0.1, 0.5, 0.9], free_intercept=np.array([False, True, False]))
+    b2, _ = fit_qra(X, y + 0.7, [0.1, 0.5, 0.9], intercept_penalty=[np.inf, 0.0, np.inf])
     assert b2[0] == 0.0 and b2[2] == 0.0
     assert b2[1] == pytest.approx(0.7, abs=0.25)
+    # a finite L1 penalty on the intercept shrinks it toward 0, a large one removes it
+    b3, _ = fit_qra(X[1], y + 0.7, 0.5, intercept_penalty=0.05)
+    b4, _ = fit_qra(X[1], y + 0.7, 0.5, intercept_penalty=10.0)
+    assert 0.0 < b3[0] < b2[1] and b4[0] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_blocks_cover_origins() -> None:

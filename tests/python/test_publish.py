@@ -6,6 +6,7 @@ its own temporary folder and publishes with the command line, like `dbt build &&
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -103,7 +104,7 @@ def _publish_cli(db: Path, out: Path, *extra: str) -> subprocess.CompletedProces
     """Run `python -m zlcast.publish` for a warehouse built by run_dbt (target folder beside it)."""
     return subprocess.run([sys.executable, "-m", "zlcast.publish", "--warehouse", str(db),
                            "--target-path", str(db.parent / "target"), "--out", str(out), *extra],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+                          cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
 
 
 def _publish_ok(db: Path, out: Path, *extra: str) -> dict:
@@ -133,10 +134,21 @@ def _signature(manifest: dict) -> tuple[str, ...]:
     return tuple(v for name in TABLES for v in (str(by_name[name]["rows"]), by_name[name]["fingerprint"]))
 
 
-def _row_counts(db: Path) -> dict[str, int]:
-    """Row count of every table in the warehouse's main schema."""
+def _table_fingerprints(db: Path) -> dict[str, tuple[int, str]]:
+    """(rows, content fingerprint) of every table in the warehouse's main schema."""
     names = read_table(db, "select table_name from duckdb_tables() where schema_name = 'main'")["table_name"]
-    return {n: int(read_table(db, f'select count(*) as n from "{n}"')["n"].iloc[0]) for n in names}
+    return {n: tuple(read_table(db, fingerprint_sql(f'"{n}"')).iloc[0]) for n in names}
+
+
+def _wait_for_version(results_file: Path, version: str, timeout_s: float = 120) -> None:
+    """Wait until the reader has seen ``version`` on a fresh connection a few times."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        lines = results_file.read_text().splitlines()
+        if sum(1 for line in lines if f'"version": "{version}"' in line and '"fresh"' in line) >= 5:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the reader never saw version {version} on a fresh connection")
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
@@ -186,7 +198,7 @@ def test_reader_sees_whole_old_or_whole_new_version_while_a_new_one_is_published
         time.sleep(0.5)
         new = _publish_ok(build_b, out, "--keep", "1", "--grace-s", "0")  # would delete the old one if unused
         old_dir_after_publish = (out / "versions" / old["version"]).is_dir()
-        time.sleep(1.5)
+        _wait_for_version(results_file, new["version"])
     finally:
         stop.touch()
         reader.wait(timeout=60)
@@ -214,7 +226,7 @@ def test_build_killed_mid_way_leaves_published_outputs_unchanged(
     out = tmp_path / "published"
     _publish_ok(db, out)
     before = _snapshot(out)
-    counts_before = _row_counts(db)
+    tables_before = _table_fingerprints(db)
     pidfile = tmp_path / "dbt.pid"
     dbt = Path(sys.executable).parent / "dbt"
     # `make build`'s line: dbt build && zlcast publish (dbt in the background only to learn its pid).
@@ -234,9 +246,9 @@ def test_build_killed_mid_way_leaves_published_outputs_unchanged(
     rest = pipeline.communicate(timeout=300)[0]
     assert pipeline.returncode != 0, "dbt finished before it was killed:\n" + "".join(seen[-20:]) + rest
 
-    counts_after = _row_counts(db)
-    assert counts_after["fct_zl_features"] == counts_before["fct_zl_features"], "the kill came too late"
-    assert counts_after != counts_before, "the kill came before any model was rebuilt"
+    tables_after = _table_fingerprints(db)
+    assert tables_after["fct_zl_features"] == tables_before["fct_zl_features"], "the kill came too late"
+    assert tables_after != tables_before, "the kill came before any model was rebuilt"
     assert _snapshot(out) == before
 
     manual = _publish_cli(db, out)  # an operator publishing by hand after the crash is refused too
@@ -327,16 +339,23 @@ def test_published_folder_still_reads_after_it_is_moved(tmp_path: Path, build_a:
     assert read_table(moved / "current" / CATALOG_NAME, "select count(*) as n from zl_publish_info")["n"].iloc[0] == 2
 
 
-def test_retention_keeps_newest_current_and_recently_superseded_versions(tmp_path: Path, build_a: Path) -> None:
+def test_retention_keeps_newest_current_recently_superseded_and_recently_opened_versions(
+        tmp_path: Path, build_a: Path) -> None:
     out = tmp_path / "published"
     config = PublishConfig(warehouse=build_a, target_path=build_a.parent / "target", out_dir=out, tables=TABLES,
                            keep=10)
     names = [publish(config).version_dir.name for _ in range(4)]
     assert prune_versions(out, keep=1, grace_s=3600).removed == [], "recently superseded versions were deleted"
-    set_current(out, names[0])  # roll back to the oldest
-    report = prune_versions(out, keep=1, grace_s=0)
-    assert sorted(report.removed) == names[1:3]
-    assert report.kept == {names[0]: "current", names[3]: "among the newest 1"}
+    set_current(out, names[1])
+    open_published(out).close()  # a reader opens names[1] ...
+    set_current(out, names[0])  # ... then an operator rolls back to the oldest
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)  # every version superseded long ago by then
+    reader_marker = out / ".readers" / names[1]
+    os.utime(reader_marker, (later.timestamp() - 60, later.timestamp() - 60))  # ... opened a minute before
+    report = prune_versions(out, keep=1, grace_s=300, now=later)
+    assert report.removed == [names[2]]
+    assert report.kept == {names[0]: "current", names[1]: "opened less than 300 s ago",
+                           names[3]: "among the newest 1"}
     assert current_version(out) == (out / "versions" / names[0]).resolve()
     with pytest.raises(PublishError, match="no such published version"):
-        set_current(out, names[1])
+        set_current(out, names[2])

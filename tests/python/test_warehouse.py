@@ -132,3 +132,22 @@ def test_real_data_sql_side_builds_with_full_feature_coverage_from_2012(tmp_path
     fill = f[[c for c in f.columns if "__" in c]].notna().mean()
     assert fill.min() >= 0.95, fill.sort_values().head()
     assert len(f) > 3300
+
+
+def test_an_optional_rins_file_adds_biofuel_features_as_of_release(demo_dir, tmp_path) -> None:
+    data = copy_data_dir(demo_dir, tmp_path / "data")
+    fridays = pd.date_range("2016-01-08", "2025-06-27", freq="W-FRI")
+    pd.DataFrame({"date": fridays.date, "d4_usd": np.arange(len(fridays)) / 100.0,
+                  "d6_usd": np.arange(len(fridays)) / 200.0}).to_csv(data / "rins.csv", index=False)
+    db = tmp_path / "zl.duckdb"
+    run_dbt(BUILD_FEATURES, db, data)
+    f = read_table(db, "select trade_date, biofuel__rin_d4_usd from fct_zl_features where trade_date >= '2024-01-04' "
+                       "order by trade_date limit 3")
+    # the Friday 2024-01-05 value (index of that Friday) is used from the next session (Monday 2024-01-08) on
+    k = int(np.flatnonzero(fridays == pd.Timestamp("2024-01-05"))[0])
+    assert f["biofuel__rin_d4_usd"].tolist() == pytest.approx([(k - 1) / 100, (k - 1) / 100, k / 100])
+
+
+def test_without_optional_files_the_buckets_have_no_optional_columns(sql_warehouse) -> None:
+    cols = read_table(sql_warehouse, "select * from fct_zl_features limit 0").columns
+    assert not [c for c in cols if "rin_" in c or "cot_" in c or "export_sales" in c]

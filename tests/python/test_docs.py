@@ -1,0 +1,132 @@
+"""dbt docs: generated offline, served on 127.0.0.1, rendered by headless chromium (scripts/check_docs.py).
+
+Chromium is a Debian package: `.ci/install_system_packages.sh` installs it (CI runs it before the tests). When it is
+missing, the browser tests run that script once (as root or with passwordless sudo; set ZL_NO_SYSTEM_INSTALL=1 to
+forbid it) and skip with the reason if chromium still cannot be found.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from dbt_helpers import REPO
+from zlcast.demo_data import write_demo_data
+
+INSTALL_SCRIPT = REPO / ".ci" / "install_system_packages.sh"
+FEATURES = "model.zl_forecast.fct_zl_features"
+
+
+def _load_check_docs() -> ModuleType:
+    """Import scripts/check_docs.py as a module."""
+    spec = importlib.util.spec_from_file_location("check_docs", REPO / "scripts" / "check_docs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
+    spec.loader.exec_module(module)
+    return module
+
+
+check_docs = _load_check_docs()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Path of headless chromium, installing it with the CI script when missing; skip if impossible."""
+    found = check_docs.find_chromium()
+    if found:
+        return str(found)
+    if os.environ.get("ZL_NO_SYSTEM_INSTALL") == "1":
+        pytest.skip("chromium not installed and ZL_NO_SYSTEM_INSTALL=1 (run .ci/install_system_packages.sh)")
+    try:
+        proc = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=1200,
+                              check=False)
+        detail = (proc.stdout + proc.stderr).strip()[-500:]
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        detail = repr(exc)
+    found = check_docs.find_chromium()
+    if not found:
+        pytest.skip(f"chromium could not be installed with {INSTALL_SCRIPT.relative_to(REPO)}: {detail}")
+    return str(found)
+
+
+@pytest.fixture(scope="module")
+def docs_check(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> dict[str, Any]:
+    """Run scripts/check_docs.py (dbt docs generate on the demo data, serve, chromium); its report and output."""
+    work = tmp_path_factory.mktemp("docs")
+    data = write_demo_data(work / "data")
+    env = {k: v for k, v in os.environ.items() if k != "ZL_DATA_DIR"}
+    env |= {"ZL_DUCKDB_PATH": str(work / "zl.duckdb"), "ZL_DATA_DIR": str(data), "ZL_PREIMPORT_AUTOGLUON": "false",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "ZL_CHROMIUM": chromium}
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "check_docs.py"), "--target-path",
+                           str(work / "target"), "--out", str(work / "screenshots"), "--json", str(work / "report.json")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+    report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else {}
+    return {"proc": proc, "report": report, "work": work}
+
+
+# ---------------------------------------------------------------------------------- parsing, no browser
+
+
+def test_upstream_follows_parents_transitively() -> None:
+    parent_map = {"c": ["b"], "b": ["a", "x"], "a": [], "x": ["a"]}
+    assert check_docs.upstream(parent_map, "c") == {"a", "b", "x"}
+    assert check_docs.upstream(parent_map, "a") == set()
+
+
+def test_depends_on_links_read_only_the_rendered_section_not_templates() -> None:
+    template = ('<script>id="depends_on"></div> <div class="section-content"> <h6>Depends On</h6> '
+                '<reference-list references="parents" node="model" /> href="#!/model/model.p.template"</script>')
+    rendered = ('<div class="section-target" id="depends_on"></div> <div class="section-content"> <h6>Depends On</h6> '
+                '<reference-list references="parents" node="model" class="ng-isolate-scope"><ul>'
+                '<li><a href="#!/model/model.p.a">a</a></li><li><a href="#!/source/source.p.s.t">t</a></li></ul>'
+                '</reference-list></div><a href="#!/model/model.p.after">after</a>')
+    assert check_docs.depends_on_links(template) == []
+    assert check_docs.depends_on_links(template + rendered) == ["model.p.a", "source.p.s.t"]
+
+
+# -------------------------------------------------------------------------------------------- browser
+
+
+@pytest.mark.dbt
+def test_docs_check_passes(docs_check: dict[str, Any]) -> None:
+    proc = docs_check["proc"]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert docs_check["report"]["problems"] == []
+
+
+@pytest.mark.dbt
+def test_manifest_lineage_has_every_big8_model_upstream_of_the_feature_matrix(docs_check: dict[str, Any]) -> None:
+    manifest = json.loads((docs_check["work"] / "target" / "manifest.json").read_text())
+    upstream = check_docs.upstream(manifest["parent_map"], FEATURES)
+    big8 = sorted(n for n in upstream if n.startswith("model.zl_forecast.int_big8__"))
+    assert big8 == sorted(check_docs.BIG8_MODELS)
+
+
+@pytest.mark.dbt
+def test_docs_page_of_the_feature_matrix_shows_every_big8_parent(docs_check: dict[str, Any]) -> None:
+    report = docs_check["report"]
+    assert report["page_title_ok"], docs_check["proc"].stderr[-2000:]
+    assert set(check_docs.BIG8_MODELS) <= set(report["page_depends_on"]), report["page_depends_on"]
+
+
+@pytest.mark.dbt
+def test_screenshots_are_rendered_pages_not_blank_images(docs_check: dict[str, Any]) -> None:
+    from PIL import Image
+
+    shots = [Path(p) for p in docs_check["report"]["screenshots"]]
+    assert [p.name for p in shots] == ["docs_index.png", "docs_fct_zl_features.png"]
+    for png in shots:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        with Image.open(png) as image:
+            assert image.size == (1400, 900)
+            colors = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
+        assert len(colors) > 50, f"{png} looks blank ({len(colors)} colours)"
