@@ -1,5 +1,6 @@
 # Two set-up commands for a fresh machine (see README):
-#   make build   create .venv, install pinned packages, run `dbt build` (demo data unless ZL_DATA_DIR is set)
+#   make build   create .venv, install pinned packages, run `dbt build` (demo data unless ZL_DATA_DIR is set),
+#                then publish the marts read-only for BI (state/published/current)
 #   make test    create .venv if needed, run every test (pytest, which also runs dbt build/tests on demo data)
 PYTHON ?= python3.11
 VENV := .venv
@@ -18,13 +19,13 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	touch $(STAMP)
 
 build: $(STAMP)
-	$(BIN)/dbt build
+	$(BIN)/dbt build && $(BIN)/zlcast publish
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 docs: $(STAMP)
-	$(BIN)/dbt docs generate
+	$(BIN)/python scripts/check_docs.py
 
 benchmark-sql: $(STAMP)
 	$(BIN)/python scripts/benchmark_sql.py

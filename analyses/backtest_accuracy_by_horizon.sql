@@ -4,15 +4,9 @@
 -- coverage ([P05, P95]), mean absolute error of P50 in US cents/lb and the Brier score of prob_up.
 -- For reference, the out-of-fold pinball of the EWMA random walk and of the best L0 model from
 -- fct_model_evaluation (scored over their own origins, so compare levels, not a skill ratio).
-{#- zl_forecast_backtest is a planned mart, not in the project yet, and a ref() to a missing model stops dbt
-    from parsing the whole project. Until it lands, name it directly: its relation_name once dbt knows the
-    model, else <database>.<schema>.zl_forecast_backtest. Replace with ref() then, for lineage in the docs. -#}
-{%- set backtest_node = graph.nodes.get('model.' ~ project_name ~ '.zl_forecast_backtest') if execute else none -%}
-{%- set zl_forecast_backtest = backtest_node.relation_name if backtest_node
-    else api.Relation.create(database=target.database, schema=target.schema, identifier='zl_forecast_backtest') %}
 with backtest as (
 
-    select * from {{ zl_forecast_backtest }}
+    select * from {{ ref('zl_forecast_backtest') }}
     where realized_close is not null and spot_close > 0 and p10 > 0 and p50 > 0 and p90 > 0
 
 ),

@@ -1,15 +1,9 @@
 -- The latest ZL forecast: for the newest forecast origin, one row per horizon (5, 20, 60 trading sessions)
 -- with the price fan in US cents/lb (P05 ... P95, P50 = median), the move from the spot close, the 80% band
 -- width, the chance of a rise, and the same moves in USD per contract (ZL = 60,000 lb, so 1 cent/lb = 600 USD).
-{#- zl_forecast is a planned mart, not in the project yet, and a ref() to a missing model stops dbt from
-    parsing the whole project. Until it lands, name it directly: its relation_name once dbt knows the model,
-    else <database>.<schema>.zl_forecast. Replace with ref('zl_forecast') then, for lineage in the docs. -#}
-{%- set zl_forecast_node = graph.nodes.get('model.' ~ project_name ~ '.zl_forecast') if execute else none -%}
-{%- set zl_forecast = zl_forecast_node.relation_name if zl_forecast_node
-    else api.Relation.create(database=target.database, schema=target.schema, identifier='zl_forecast') %}
 with forecast as (
 
-    select * from {{ zl_forecast }}
+    select * from {{ ref('zl_forecast') }}
 
 ),
 

@@ -6,18 +6,9 @@
 -- it backtests several origin samples: one row each). Its level may be stored as the confidence (0.95) or the
 -- tail (0.05); both join. Backtest rows without a forecast quantile (0.99: zl_forecast stops at P05) keep empty
 -- VaR columns, forecast levels without a backtest (0.90) empty backtest columns.
-{#- zl_forecast and zl_var_backtest are planned marts, not in the project yet, and a ref() to a missing model
-    stops dbt from parsing the whole project. Until they land, name them directly: their relation_name once dbt
-    knows the model, else <database>.<schema>.<name>. Replace with ref() then, for lineage in the docs. -#}
-{%- set planned = {} -%}
-{%- for name in ['zl_forecast', 'zl_var_backtest'] -%}
-    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ name) if execute else none -%}
-    {%- do planned.update({name: node.relation_name if node
-        else api.Relation.create(database=target.database, schema=target.schema, identifier=name)}) -%}
-{%- endfor %}
 with forecast as (
 
-    select * from {{ planned['zl_forecast'] }}
+    select * from {{ ref('zl_forecast') }}
 
 ),
 
@@ -53,7 +44,7 @@ backtest as (
     select
         *,
         round(case when level < 0.5 then 1 - level else level end, 4) as confidence
-    from {{ planned['zl_var_backtest'] }}
+    from {{ ref('zl_var_backtest') }}
 
 )
 

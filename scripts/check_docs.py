@@ -10,9 +10,11 @@ Usage: python scripts/check_docs.py [--target-path target] [--out DIR] [--no-gen
    link every Big 8 model ``int_big8__*``;
 4. ``manifest.json`` lineage (``parent_map``) must have all eight ``int_big8__*`` models upstream of the model.
 
-Exit status: 0 all checks pass, 1 a check failed, 3 chromium not found (``.ci/install_system_packages.sh``
-installs it). The dbt profile comes from the environment as for any dbt command (``ZL_DUCKDB_PATH``,
-``ZL_DATA_DIR``); ``ZL_CHROMIUM`` names the browser binary if it is not on PATH.
+Run it after a build (``make build``, or at least ``dbt run --select +fct_zl_features``): compiling the
+models runs introspective queries against the warehouse. Exit status: 0 all checks pass, 1 a check failed,
+3 chromium not found (``.ci/install_system_packages.sh`` installs it). The dbt profile comes from the
+environment as for any dbt command (``ZL_DUCKDB_PATH``, ``ZL_DATA_DIR``); ``ZL_CHROMIUM`` names the browser
+binary if it is not on PATH.
 """
 
 from __future__ import annotations

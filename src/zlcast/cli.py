@@ -8,6 +8,8 @@ demo-data [--out DIR] [--seed N]
     Write the deterministic synthetic demo data set.
 validate [DIR]
     Check a data directory against the input contract (default: ``$ZL_DATA_DIR``).
+publish
+    Publish the marts of the last successful ``dbt build`` to ``state/published/current`` (read-only for BI).
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roots-seed", default="seeds/futures_roots.csv")
     p.add_argument("--macro-seed", default="seeds/macro_series.csv")
     p.set_defaults(func=_validate)
+
+    from zlcast import publish
+
+    p = sub.add_parser("publish", help="publish the marts of the last successful dbt build to state/published/current")
+    publish.add_arguments(p)
+    p.set_defaults(func=publish.run)
     return parser
 
 

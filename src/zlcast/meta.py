@@ -26,13 +26,25 @@ Per horizon ``h``, quantile level ``tau`` and walk-forward block ``k``::
 
     z_hat_tau(d) = b_tau + sum_m w_{m,tau} * z_{m,tau}(d),   w >= 0,  sum_m w_{m,tau} = 1
 
-fit by minimising the pinball loss of the realised ``z`` (optionally weighted by ``sigma*sqrt(h)``,
-i.e. the pinball of the log return, the score of the product, and by a recency weight), plus a
-penalty ``l1_penalty * sum_{m != rw} w_m`` that shrinks toward the random walk. The simplex
-constraint keeps ``b`` (the intercept in z units) identifiable next to the random walk, whose z
-quantiles are constants: ``b_tau`` then acts as a width / skew correction of the convex combination.
-The problem is solved exactly as a linear programme (its dual, HiGHS: ``n + 1`` bounded variables,
-``M + 1`` constraints; about 20 ms for 2,000 rows).
+fit by minimising the pinball loss of the realised ``z`` (weighted by ``sigma*sqrt(h)``, i.e. the
+pinball of the log return, the score of the product, and optionally by recency), plus
+``l1_penalty * sum_{m != rw} w_m`` (shrinks toward the random walk) and ``intercept_penalty * |b_tau|``.
+The simplex constraint keeps ``b`` (z units) identifiable next to the random walk, whose z quantiles
+are constants: ``b_tau`` acts as a width / skew correction, ``b_0.5`` as a drift. The problem is
+solved exactly as a linear programme (:func:`fit_qra`, its dual with HiGHS: about 20 ms for 2,000
+rows).
+
+Defaults (chosen on the meta's 2017-2019 OOF only, real data, fast-preset L0)
+---------------------------------------------------------------------------
+``l1_penalty=0.1``, ``intercept_penalty=inf``, ``median_intercept=False``, per-level weights,
+3-month blocks. Skill vs the random walk 2017-2019 at 5/20/60 days: unpenalised QRA
+-1.2/-9.1/-38%, no median drift -1.1/-9.8/-31%, ``l1_penalty`` 0.01/0.03/0.05/0.07/0.1 (no
+intercepts) at 60 days -16/-6.2/-2.4/-0.7/-0.4% (5 and 20 days: 0.0% from 0.05 on), one weight
+vector shared across levels (``l1_penalty`` 0.03) -0.1/-5.6/-3.4%, vol baselines only -0.2/-0.4/0.0%. The L0 members
+showed no stable skill in 2016-2019 (their 60-day median alone is 27-76% worse than "no change" in
+2016), so the selected meta stays at (or next to) the random walk unless a member earns its penalty.
+An AutoGluon ``TabularPredictor`` (quantile, LightGBM) on the members' z-quantiles scored
+-3.9/-6.0/-34% on 2017-2019 with yearly refits, which is why the meta is a QRA.
 
 Walk-forward discipline
 -----------------------
@@ -70,14 +82,16 @@ __all__ = [
     "meta_members",
     "z_panel",
     "walk_forward_blocks",
+    "recency_weights",
     "fit_qra",
     "fit_predict_meta",
     "attribution",
     "bucket_of",
+    "coerce_settings",
 ]
 
 #: Model name of the meta predictions.
-META_MODEL = "meta_qra"
+META_MODEL = "zl_meta"
 #: Pseudo-member holding the QRA intercept (z units) in the weight frame.
 INTERCEPT = "intercept"
 #: Computed long-memory EWMA vol member.
@@ -86,7 +100,7 @@ SLOWVOL_MEMBER = "rw_slowvol"
 GARCH_MEMBER = "rw_garch"
 #: Columns of the weight frame returned by :func:`fit_predict_meta`.
 WEIGHT_COLUMNS: tuple[str, ...] = (
-    "fold_id", "cutoff", "block_end", "horizon_days", "quantile", "member", "weight", "n_train",
+    "fold_id", "cutoff", "block_end", "horizon_days", "quantile", "member", "bucket", "weight", "n_train",
 )
 #: Columns of :func:`attribution`.
 ATTRIBUTION_COLUMNS: tuple[str, ...] = (
@@ -94,6 +108,71 @@ ATTRIBUTION_COLUMNS: tuple[str, ...] = (
     "member_median_logret", "contribution_logret", "contribution_cents", "price_cents",
 )
 _Q_DEC = 6
+
+
+_NONE_TEXT = {"", "none", "null"}
+
+
+def _coerce_value(kind: str, value: object) -> object:
+    """Coerce one settings value that may come as text from a dbt ``meta`` config.
+
+    ``kind`` is ``int``, ``float``, ``bool``, ``opt_int``, ``opt_float``, ``opt_date``, ``ints``, ``floats``,
+    ``strs`` or ``opt_strs`` (``opt_`` kinds accept None / ``"none"``; sequence kinds accept a list or
+    comma-separated text).
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if kind.startswith("opt_") and text.lower() in _NONE_TEXT:
+            return None
+        if kind == "bool":
+            if text.lower() not in {"true", "false", "1", "0", "yes", "no"}:
+                raise ValueError(f"expected true or false, got {value!r}")
+            return text.lower() in {"true", "1", "yes"}
+        if kind in {"ints", "floats", "strs", "opt_strs"}:
+            value = [t.strip() for t in text.strip("[]()").split(",") if t.strip().strip("'\"")]
+            value = [t.strip("'\"") for t in value]
+    if value is None:
+        if kind.startswith("opt_"):
+            return None
+        raise ValueError("a value is required")
+    base = kind.removeprefix("opt_")
+    if base == "str":
+        return str(value)
+    if base == "int":
+        return int(float(value))  # type: ignore[arg-type]
+    if base == "float":
+        return float(value)  # type: ignore[arg-type]
+    if base == "bool":
+        return bool(value)
+    if base == "date":
+        return pd.Timestamp(value).normalize()  # type: ignore[arg-type]
+    items = list(value)  # type: ignore[call-overload]
+    if base == "ints":
+        return tuple(int(float(v)) for v in items)
+    if base == "floats":
+        return tuple(float(v) for v in items)
+    return tuple(str(v) for v in items)
+
+
+def coerce_settings(obj: object, kinds: dict[str, str]) -> None:
+    """Coerce the fields of a frozen settings dataclass in place (see :func:`_coerce_value`).
+
+    Parameters
+    ----------
+    obj : dataclass instance
+    kinds : dict
+        Field name -> kind.
+
+    Raises
+    ------
+    ValueError
+        Naming the field whose value cannot be read.
+    """
+    for name, kind in kinds.items():
+        try:
+            object.__setattr__(obj, name, _coerce_value(kind, getattr(obj, name)))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"invalid {type(obj).__name__}.{name}={getattr(obj, name)!r} ({err})") from err
 
 
 @dataclass(frozen=True)
@@ -158,50 +237,35 @@ class MetaSettings:
     model: str = META_MODEL
 
     def __post_init__(self) -> None:
-        """Normalise types and validate (raises ``ValueError``)."""
-        object.__setattr__(self, "horizons", tuple(int(h) for h in self.horizons))
-        object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))
-        if self.start is not None:
-            object.__setattr__(self, "start", pd.Timestamp(self.start).normalize())
-        if self.members is not None:
-            object.__setattr__(self, "members", tuple(str(m) for m in self.members))
+        """Normalise types (text from a dbt config is accepted) and validate (raises ``ValueError``)."""
+        coerce_settings(self, _META_KINDS)
         q = np.asarray(self.quantiles)
         if len(q) == 0 or np.any(np.diff(q) <= 0) or q[0] <= 0 or q[-1] >= 1:
             raise ValueError("quantiles must be ascending in (0, 1)")
         if self.block_months < 1 or self.min_train_origins < 1:
             raise ValueError("block_months and min_train_origins must be >= 1")
-        if self.l1_penalty < 0:
-            raise ValueError("l1_penalty must be >= 0")
+        if self.l1_penalty < 0 or self.intercept_penalty < 0:
+            raise ValueError("l1_penalty and intercept_penalty must be >= 0")
         if self.halflife_days is not None and self.halflife_days <= 0:
             raise ValueError("halflife_days must be > 0 or None")
 
 
+_META_KINDS = {
+    "horizons": "ints", "quantiles": "floats", "start": "opt_date", "warmup_months": "int", "block_months": "int",
+    "min_train_origins": "int", "halflife_days": "opt_float", "l1_penalty": "float", "weight_by_scale": "bool",
+    "slow_lambda": "float", "garch_min_returns": "int", "lam": "float", "median_intercept": "bool",
+    "intercept_penalty": "float", "shared_weights": "bool", "members": "opt_strs", "model": "str",
+}
+
+
 # --------------------------------------------------------------------------- members
-def garch_sigma(zl: pd.DataFrame, horizon: int, min_returns: int = 500) -> pd.Series:
-    """GARCH(1,1) daily vol averaged over the next ``horizon`` days, known at each origin.
-
-    Parameters
-    ----------
-    zl : pandas.DataFrame
-        ``trade_date, log_close`` sorted by date.
-    horizon : int
-        Days ahead.
-    min_returns : int
-        Years whose history (returns before January 1) is shorter get NaN.
-
-    Returns
-    -------
-    pandas.Series
-        ``sqrt(mean_{k<h} E[sigma^2_{d+1+k}])`` indexed by ``trade_date``. The parameters used for
-        origins in year ``Y`` are fitted (``arch``, zero mean, normal) on the returns before
-        ``Y-01-01``; the variance recursion uses the returns up to the origin.
-    """
+def _garch_by_year(zl: pd.DataFrame, min_returns: int) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
+    """Per year: (origin mask, next-day variance s2 at every origin, long-run variance, persistence)."""
     from arch import arch_model
 
     dates = pd.DatetimeIndex(zl["trade_date"])
     ret = np.diff(zl["log_close"].to_numpy(dtype="float64")) * 100.0  # ret[j]: return on date j+1
-    out = np.full(len(dates), np.nan)
-    k = np.arange(int(horizon), dtype="float64")
+    out = []
     for year in sorted(set(dates.year)):
         cut = int(dates.searchsorted(pd.Timestamp(f"{year}-01-01")))
         past = ret[: max(cut - 1, 0)]
@@ -217,16 +281,49 @@ def garch_sigma(zl: pd.DataFrame, horizon: int, min_returns: int = 500) -> pd.Se
         if not (0 < persistence < 1) or omega <= 0:
             continue
         s0 = float(np.var(past))
-        # s2[i]: variance of the return after origin i (uses returns up to origin i)
-        zi = np.array([beta * s0])
-        filt, _ = lfilter([alpha], [1.0, -beta], ret**2, zi=zi)
+        # s2[i]: variance of the return after origin i, from the returns up to origin i
+        filt, _ = lfilter([alpha], [1.0, -beta], ret**2, zi=np.array([beta * s0]))
         steps = np.arange(1, len(ret) + 1)
         s2 = np.concatenate([[s0], filt + omega * (1 - beta**steps) / (1 - beta)])
-        long_run = omega / (1 - persistence)
-        mean_var = long_run + (s2 - long_run) * np.mean(persistence**k)
-        in_year = dates.year == year
-        out[in_year] = np.sqrt(mean_var[in_year]) / 100.0
-    return pd.Series(out, index=pd.DatetimeIndex(dates, name="trade_date"), name="sigma_garch")
+        out.append((np.asarray(dates.year == year), s2, omega / (1 - persistence), persistence))
+    return out
+
+
+def garch_sigma(zl: pd.DataFrame, horizon: int, min_returns: int = 500) -> pd.Series:
+    """GARCH(1,1) daily vol averaged over the next ``horizon`` days, known at each origin.
+
+    Parameters
+    ----------
+    zl : pandas.DataFrame
+        ``trade_date, log_close`` sorted by date.
+    horizon : int
+        Days ahead.
+    min_returns : int
+        Years whose history (returns before January 1) is shorter get NaN.
+
+    Returns
+    -------
+    pandas.Series
+        ``sqrt(mean_{k=1..h} E[sigma^2_{d+k}])`` indexed by ``trade_date``, with
+        ``E[sigma^2_{d+k}] = LR + p^(k-1) (sigma^2_{d+1} - LR)``. The parameters used for origins in
+        year ``Y`` are fitted (``arch``, zero mean, normal) on the returns before ``Y-01-01``; the
+        variance recursion uses the returns up to the origin.
+    """
+    return _garch_sigmas(zl, [horizon], min_returns)[int(horizon)]
+
+
+def _garch_sigmas(zl: pd.DataFrame, horizons: Sequence[int], min_returns: int) -> dict[int, pd.Series]:
+    """:func:`garch_sigma` for several horizons with one set of yearly fits."""
+    idx = pd.DatetimeIndex(zl["trade_date"], name="trade_date")
+    fits = _garch_by_year(zl, min_returns)
+    res = {}
+    for h in horizons:
+        out = np.full(len(idx), np.nan)
+        for mask, s2, long_run, p in fits:
+            decay = float(np.mean(p ** np.arange(int(h), dtype="float64")))
+            out[mask] = np.sqrt(long_run + (s2[mask] - long_run) * decay) / 100.0
+        res[int(h)] = pd.Series(out, index=idx, name="sigma_garch")
+    return res
 
 
 def _vol_member(zl: pd.DataFrame, sigma: np.ndarray, h: int, quantiles: Sequence[float], model: str) -> pd.DataFrame:
@@ -276,11 +373,11 @@ def meta_members(
         rw_preds = rw_ewma_quantiles(zl, s.horizons, s.quantiles, s.lam)
     rw = _norm_dates(rw_preds)[cols].assign(model=RW_MODEL)
     slow = ewma_sigma(zl, s.slow_lambda).to_numpy()
+    garch = _garch_sigmas(zl, s.horizons, s.garch_min_returns)
     extra = []
     for h in s.horizons:
         extra.append(_vol_member(zl, slow, h, s.quantiles, SLOWVOL_MEMBER))
-        g = garch_sigma(zl, h, s.garch_min_returns).to_numpy()
-        extra.append(_vol_member(zl, g, h, s.quantiles, GARCH_MEMBER))
+        extra.append(_vol_member(zl, garch[h].to_numpy(), h, s.quantiles, GARCH_MEMBER))
     l0 = _norm_dates(l0_preds)[cols]
     l0 = l0[~l0["model"].isin([RW_MODEL, SLOWVOL_MEMBER, GARCH_MEMBER])]
     return pd.concat([l0, rw, *extra], ignore_index=True)
@@ -383,7 +480,7 @@ def walk_forward_blocks(
         (exclusive); blocks without an origin are left out.
     """
     d = pd.DatetimeIndex(dates).sort_values()
-    rows = []
+    rows: list[tuple[int, pd.Timestamp, pd.Timestamp]] = []
     if len(d) == 0:
         return pd.DataFrame(rows, columns=["fold_id", "cutoff", "block_end"])
     s, k = pd.Timestamp(start), 0
@@ -422,7 +519,7 @@ def fit_qra(
     row_weight: np.ndarray | None = None,
     penalty: np.ndarray | None = None,
     active: np.ndarray | None = None,
-    intercept_penalty: float | Sequence[float] = 0.0,
+    intercept_penalty: float | Sequence[float] | np.ndarray = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pinball-optimal convex combination of member quantiles plus intercepts (exact LP).
 
@@ -507,53 +604,57 @@ def fit_qra(
     return b, w
 
 
+def _cube(z: pd.DataFrame, names: list[str], qs: list[float]) -> np.ndarray:
+    """Panel of :func:`z_panel` as an array ``(k levels, n origins, M members)``."""
+    return np.stack([z.loc[:, [(m, q) for m in names]].to_numpy(dtype="float64") for q in qs])
+
+
 def _fit_block(
-    z: pd.DataFrame,
-    present: pd.DataFrame,
+    Z: np.ndarray,
+    present: np.ndarray,
+    origins: pd.DatetimeIndex,
     zy: np.ndarray,
     scale: np.ndarray,
     train: np.ndarray,
     cutoff: pd.Timestamp,
-    names: list[str],
     qs: list[float],
     s: MetaSettings,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Fit every quantile level of one block; returns (intercepts (k,), weights (k, M), n_train)."""
+    """Fit every level of one block; returns (intercepts (k,), weights (k, M), n_train).
+
+    ``Z`` is ``(k, n, M)`` with the random walk as member 0, ``present`` ``(n, M)`` booleans.
+    """
     n_train = int(train.sum())
-    M, k = len(names), len(qs)
+    k, _, M = Z.shape
     b = np.zeros(k)
     w = np.zeros((k, M))
-    w[:, 0] = 1.0  # rw_ewma is names[0]: the fallback
+    w[:, 0] = 1.0  # the random walk: the fallback
     if n_train < s.min_train_origins:
         return b, w, n_train
-    rw_weight = recency_weights(z.index[train], cutoff, s.halflife_days)
+    row_w = recency_weights(origins[train], cutoff, s.halflife_days)
     if s.weight_by_scale:
-        rw_weight = rw_weight * scale[train] / np.mean(scale[train])
-    active = present.loc[train, names].mean(axis=0).to_numpy() >= 0.9
+        row_w = row_w * scale[train] / np.mean(scale[train])
+    active = present[train].mean(axis=0) >= 0.9
     active[0] = True
     pen = np.full(M, s.l1_penalty)
     pen[0] = 0.0
     y = zy[train]
-    X = np.stack([z.loc[train, [(m, q) for m in names]].to_numpy() for q in qs])
+    X = Z[:, train, :]
     lam = np.array([s.intercept_penalty if abs(q - 0.5) > 1e-9 else (0.0 if s.median_intercept else np.inf)
                     for q in qs])
     if s.shared_weights:
-        b, w_shared = fit_qra(X, y, qs, rw_weight, pen, active, lam)
+        b, w_shared = fit_qra(X, y, qs, row_w, pen, active, lam)
         w[:] = w_shared
     else:
         for j, q in enumerate(qs):
-            bj, w[j] = fit_qra(X[j], y, q, rw_weight, pen, active, lam[j])
+            bj, w[j] = fit_qra(X[j], y, q, row_w, pen, active, lam[j])
             b[j] = bj[0]
     return b, w, n_train
 
 
-def _predict_block(z: pd.DataFrame, rows: np.ndarray, names: list[str], qs: list[float],
-                   b: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """z-quantiles (n_rows, k) of a fitted block."""
-    out = np.empty((int(rows.sum()), len(qs)))
-    for j, q in enumerate(qs):
-        out[:, j] = b[j] + z.loc[rows, [(m, q) for m in names]].to_numpy() @ w[j]
-    return out
+def _predict_block(Z: np.ndarray, rows: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """z-quantiles ``(n_rows, k)`` of a fitted block: ``b_j + Z[j, rows] @ w_j``."""
+    return b[None, :] + np.einsum("knm,km->nk", Z[:, rows, :], w)
 
 
 def fit_predict_meta(
@@ -602,6 +703,7 @@ def fit_predict_meta(
     for h in s.horizons:
         th = t[t["horizon_days"] == h].set_index("trade_date")
         z, present = z_panel(m, sigma, h, qs, "oof", names)
+        Z, pres = _cube(z, names, qs), present[names].to_numpy()
         tdate = th["target_date"].reindex(z.index)
         scale = sigma.reindex(z.index).to_numpy() * np.sqrt(h)
         zy = th["fwd_log_return"].reindex(z.index).to_numpy() / scale
@@ -610,9 +712,9 @@ def fit_predict_meta(
         tvals = tdate.to_numpy()
         for fid, cut, end in blocks.itertuples(index=False):
             train = realised & (tvals < np.datetime64(cut))
-            b, w, n_train = _fit_block(z, present, zy, scale, train, cut, names, qs, s)
+            b, w, n_train = _fit_block(Z, pres, z.index, zy, scale, train, cut, qs, s)
             rows = realised & np.asarray(z.index >= cut) & np.asarray(z.index < end)
-            vals = _predict_block(z, rows, names, qs, b, w) * scale[rows][:, None]
+            vals = _predict_block(Z, rows, b, w) * scale[rows][:, None]
             preds.append(long_predictions(z.index[rows], h, tvals[rows], s.model, qs, np.sort(vals, axis=1),
                                           "oof", int(fid)))
             weights.append(_weight_rows(int(fid), cut, end, h, qs, names, b, w, n_train))
@@ -621,10 +723,10 @@ def fit_predict_meta(
         if len(zl_live):
             cut = pd.Timestamp(zl_live.index.min())
             train = realised & (tvals < np.datetime64(cut))
-            b, w, n_train = _fit_block(z, present, zy, scale, train, cut, names, qs, s)
+            b, w, n_train = _fit_block(Z, pres, z.index, zy, scale, train, cut, qs, s)
             rows = np.ones(len(zl_live), dtype=bool)
             sc = sigma.reindex(zl_live.index).to_numpy() * np.sqrt(h)
-            vals = _predict_block(zl_live, rows, names, qs, b, w) * sc[:, None]
+            vals = _predict_block(_cube(zl_live, names, qs), rows, b, w) * sc[:, None]
             live_t = _live_target_dates(m, h, zl_live.index)
             preds.append(long_predictions(zl_live.index, h, live_t, s.model, qs, np.sort(vals, axis=1), "live", -1))
             weights.append(_weight_rows(-1, cut, pd.NaT, h, qs, names, b, w, n_train))
@@ -654,6 +756,7 @@ def _weight_rows(fid: int, cut: pd.Timestamp, end: pd.Timestamp | None, h: int, 
             "horizon_days": np.int64(h),
             "quantile": np.repeat(qs, M + 1),
             "member": np.tile(member, k),
+            "bucket": np.tile(np.array([bucket_of(str(m)) for m in member], dtype=object), k),
             "weight": vals.reshape(-1),
             "n_train": np.int64(n_train),
         }
@@ -768,6 +871,9 @@ def attribution(
     if not out:
         return pd.DataFrame(columns=list(ATTRIBUTION_COLUMNS))
     res = pd.concat(out, ignore_index=True)
+    for c in ("member_median_logret", "contribution_logret"):
+        v = res[c].to_numpy(dtype="float64")
+        res[c] = np.where(np.abs(v) < 1e-12, 0.0, v)  # no -0.0 / round-off noise in BI tables
     res["contribution_cents"] = res["price_cents"] * np.expm1(res["contribution_logret"])
     res = res[np.isfinite(res["contribution_logret"].to_numpy(dtype="float64"))]
     return res[list(ATTRIBUTION_COLUMNS)].sort_values(["split", "horizon_days", "as_of_date", "member"]).reset_index(drop=True)

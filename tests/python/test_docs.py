@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from dbt_helpers import REPO
+from dbt_helpers import BUILD_FEATURES, REPO, run_dbt
 from zlcast.demo_data import write_demo_data
 
 INSTALL_SCRIPT = REPO / ".ci" / "install_system_packages.sh"
@@ -60,17 +60,26 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def docs_check(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> dict[str, Any]:
-    """Run scripts/check_docs.py (dbt docs generate on the demo data, serve, chromium); its report and output."""
+    """Build the SQL side on the demo data (compiling runs introspective queries), then run scripts/check_docs.py
+    (dbt docs generate, serve, chromium); return its report, process and folder."""
     work = tmp_path_factory.mktemp("docs")
     data = write_demo_data(work / "data")
+    run_dbt(BUILD_FEATURES, work / "zl.duckdb", data)
     env = {k: v for k, v in os.environ.items() if k != "ZL_DATA_DIR"}
     env |= {"ZL_DUCKDB_PATH": str(work / "zl.duckdb"), "ZL_DATA_DIR": str(data), "ZL_PREIMPORT_AUTOGLUON": "false",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "ZL_CHROMIUM": chromium}
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "check_docs.py"), "--target-path",
                            str(work / "target"), "--out", str(work / "screenshots"), "--json", str(work / "report.json")],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
-    report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else {}
+    report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else None
     return {"proc": proc, "report": report, "work": work}
+
+
+def _report(docs_check: dict[str, Any]) -> dict[str, Any]:
+    """The check's JSON report; fails with the script's output when it wrote none."""
+    proc = docs_check["proc"]
+    assert docs_check["report"] is not None, f"no report ({proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-4000:]}"
+    return dict(docs_check["report"])
 
 
 # ---------------------------------------------------------------------------------- parsing, no browser
@@ -100,11 +109,12 @@ def test_depends_on_links_read_only_the_rendered_section_not_templates() -> None
 def test_docs_check_passes(docs_check: dict[str, Any]) -> None:
     proc = docs_check["proc"]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert docs_check["report"]["problems"] == []
+    assert _report(docs_check)["problems"] == []
 
 
 @pytest.mark.dbt
 def test_manifest_lineage_has_every_big8_model_upstream_of_the_feature_matrix(docs_check: dict[str, Any]) -> None:
+    _report(docs_check)
     manifest = json.loads((docs_check["work"] / "target" / "manifest.json").read_text())
     upstream = check_docs.upstream(manifest["parent_map"], FEATURES)
     big8 = sorted(n for n in upstream if n.startswith("model.zl_forecast.int_big8__"))
@@ -113,7 +123,7 @@ def test_manifest_lineage_has_every_big8_model_upstream_of_the_feature_matrix(do
 
 @pytest.mark.dbt
 def test_docs_page_of_the_feature_matrix_shows_every_big8_parent(docs_check: dict[str, Any]) -> None:
-    report = docs_check["report"]
+    report = _report(docs_check)
     assert report["page_title_ok"], docs_check["proc"].stderr[-2000:]
     assert set(check_docs.BIG8_MODELS) <= set(report["page_depends_on"]), report["page_depends_on"]
 
@@ -122,7 +132,7 @@ def test_docs_page_of_the_feature_matrix_shows_every_big8_parent(docs_check: dic
 def test_screenshots_are_rendered_pages_not_blank_images(docs_check: dict[str, Any]) -> None:
     from PIL import Image
 
-    shots = [Path(p) for p in docs_check["report"]["screenshots"]]
+    shots = [Path(p) for p in _report(docs_check)["screenshots"]]
     assert [p.name for p in shots] == ["docs_index.png", "docs_fct_zl_features.png"]
     for png in shots:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

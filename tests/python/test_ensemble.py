@@ -19,6 +19,7 @@ from zlcast.ensemble import (
 )
 from zlcast.evaluation import coverage, wide_quantiles
 from zlcast.frames import estimate_target_dates, long_predictions, validate_predictions
+from zlcast.meta import META_MODEL
 
 H = (5, 20)
 Q = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -26,7 +27,7 @@ Q = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
 def _settings(**kw: object) -> EnsembleSettings:
     base = dict(horizons=H, quantiles=Q, start=pd.Timestamp("2018-07-01"), block_months=3, min_train_origins=80,
-                smooth_halflife=3.0)
+                smooth_halflife=3.0, calib_prior_obs=0.0)
     base.update(kw)
     return EnsembleSettings(**base)  # type: ignore[arg-type]
 
@@ -55,7 +56,7 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     zl = synthetic_zl(n_dates=900, seed=21)
     targets = synthetic_targets(zl, H)
     # a miscalibrated (too narrow) meta and a slightly wide core
-    preds = pd.concat([_member(zl, targets, "meta_qra", 0.55, 0.1, 1), _member(zl, targets, "core_ts", 1.2, 0.1, 2)],
+    preds = pd.concat([_member(zl, targets, META_MODEL, 0.55, 0.1, 1), _member(zl, targets, "core_ts", 1.2, 0.1, 2)],
                       ignore_index=True)
     return zl, targets, preds
 
@@ -98,6 +99,11 @@ def test_weighted_quantile_and_scales() -> None:
     assert coverage(zy, cal[:, 1], cal[:, 5]) == pytest.approx(0.8, abs=0.01)
     tails = calibration_scales(zhat, zy + 1.0, Q, mode="tails", bounds=(0.1, 10.0))
     assert tails[1, 5] > tails[0, 1]  # shifted outcomes: the upper side widens more
+    pin = calibration_scales(zhat, zy, Q, mode="pinball", bounds=(0.1, 10.0))
+    assert pin[0, 1] == pytest.approx(2.0, rel=0.08)
+    # shrinkage toward 1: 4000 rows of 20-day windows = 200 outcomes; a prior of 200 halves log(c)
+    shrunk = calibration_scales(zhat, zy, Q, bounds=(0.1, 10.0), prior_obs=200.0, overlap=20)
+    assert np.log(shrunk[0, 1]) == pytest.approx(0.5 * np.log(sc[0, 1]))
 
 
 def test_make_monotone() -> None:
@@ -122,7 +128,7 @@ def test_calibration_moves_coverage_toward_80(frames: tuple[pd.DataFrame, ...],
     zl, targets, preds = frames
     final, diag = result
     start = "2019-01-01"
-    raw = _cov(preds, targets, "meta_qra", start)
+    raw = _cov(preds, targets, META_MODEL, start)
     cal = _cov(final, targets, "zl_ensemble", start)
     assert raw < 0.65
     assert abs(cal - 0.8) < abs(raw - 0.8)
@@ -136,7 +142,7 @@ def test_calibration_moves_coverage_toward_80(frames: tuple[pd.DataFrame, ...],
 
 def test_blend_weight_learned_from_past(frames: tuple[pd.DataFrame, ...]) -> None:
     zl, targets, preds = frames
-    good_core = pd.concat([preds[preds["model"] == "meta_qra"], _member(zl, targets, "core_ts", 1.0, 0.05, 3)])
+    good_core = pd.concat([preds[preds["model"] == META_MODEL], _member(zl, targets, "core_ts", 1.0, 0.05, 3)])
     _, diag = ensemble_forecast(good_core, targets, zl, _settings(calibration="none"))
     a = diag[(diag["parameter"] == "meta_weight") & (diag["n_train"] >= 80)]["value"]
     assert (a <= 0.25).all()  # the calibrated core gets most weight

@@ -29,8 +29,9 @@ OOF_START = pd.Timestamp("2017-07-01")
 
 
 def _settings(**kw: object) -> MetaSettings:
+    # no shrinkage toward the random walk here, so that the fits really depend on the data
     base = dict(horizons=H, quantiles=Q, start=pd.Timestamp("2018-01-01"), block_months=6, min_train_origins=60,
-                garch_min_returns=250)
+                garch_min_returns=250, l1_penalty=0.0, intercept_penalty=0.0)
     base.update(kw)
     return MetaSettings(**base)  # type: ignore[arg-type]
 
@@ -210,6 +211,16 @@ def test_fallback_to_random_walk_without_history(frames: tuple[pd.DataFrame, ...
     assert (weights.loc[weights["member"] == RW_MODEL, "weight"] == 1.0).all()
 
 
+def test_default_penalty_shrinks_to_random_walk(frames: tuple[pd.DataFrame, ...]) -> None:
+    zl, targets, l0 = frames
+    s = _settings(l1_penalty=1.0, intercept_penalty=np.inf)
+    members = meta_members(l0, zl, settings=s)
+    _, weights = fit_predict_meta(members, targets, zl, s)
+    w = weights.set_index("member")["weight"]
+    assert (w.loc[RW_MODEL] == 1.0).all() and (w.loc[INTERCEPT] == 0.0).all()
+    assert MetaSettings().l1_penalty > 0 and not MetaSettings().median_intercept
+
+
 def test_meta_is_deterministic(frames: tuple[pd.DataFrame, ...], fitted: tuple[pd.DataFrame, ...]) -> None:
     zl, targets, _ = frames
     members, preds, weights = fitted
@@ -234,3 +245,12 @@ def test_attribution_adds_up_to_meta_median(frames: tuple[pd.DataFrame, ...], fi
     row = att.iloc[0]
     assert row["contribution_cents"] == pytest.approx(row["price_cents"] * np.expm1(row["contribution_logret"]))
     assert att["price_cents"].between(10, 200).all()
+
+
+def test_settings_accept_dbt_text() -> None:
+    s = MetaSettings(l1_penalty="0.05", intercept_penalty="inf", median_intercept="false",  # type: ignore[arg-type]
+                     halflife_days="none", horizons="5,20", start="2018-01-01")  # type: ignore[arg-type]
+    assert s.l1_penalty == 0.05 and s.intercept_penalty == np.inf and s.median_intercept is False
+    assert s.halflife_days is None and s.horizons == (5, 20) and s.start == pd.Timestamp("2018-01-01")
+    with pytest.raises(ValueError, match="l1_penalty"):
+        MetaSettings(l1_penalty="abc")  # type: ignore[arg-type]
