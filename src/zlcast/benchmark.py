@@ -960,7 +960,7 @@ def run_dbt_build(
     db_path : Path
         ``ZL_DUCKDB_PATH``.
     work_dir : Path
-        Holds ``target_<label>/`` and ``logs/``.
+        Holds dbt's ``target/`` and ``logs/``.
     label : str
     threads : int
         dbt threads; with 1 the per-stage peak memory is exact (one node at a time), with more a sample counts
@@ -981,7 +981,7 @@ def run_dbt_build(
         When dbt fails (with the end of its log).
     """
     say = progress or (lambda stage, msg: None)
-    target = Path(work_dir) / f"target_{label}"
+    target = Path(work_dir) / "target"  # shared by the builds of one work folder: later ones parse partially
     env = {k: v for k, v in os.environ.items() if k not in {"ZL_DUCKDB_PATH", "ZL_DATA_DIR"}}
     env.update(ZL_DATA_DIR=str(Path(data_dir).resolve()), ZL_DUCKDB_PATH=str(Path(db_path).resolve()),
                DBT_SEND_ANONYMOUS_USAGE_STATS="false")
@@ -1119,7 +1119,7 @@ def plot_scores(scores: pd.DataFrame, path: Path) -> Path:
     horizons = sorted(scores["horizon_days"].unique())
     x = np.arange(len(models))
     width = 0.8 / max(len(horizons), 1)
-    fig, axes = plt.subplots(1, 2, figsize=(max(10, 1.1 * len(models) * 2), 5))
+    fig, axes = plt.subplots(2, 1, figsize=(max(8.0, 0.9 * len(models)), 9))
     for ax, col, title in ((axes[0], "skill_vs_rw", "skill vs EWMA random walk (pinball)"),
                            (axes[1], "coverage80", "[P10, P90] coverage")):
         for k, h in enumerate(horizons):

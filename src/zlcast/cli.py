@@ -8,6 +8,8 @@ demo-data [--out DIR] [--seed N]
     Write the deterministic synthetic demo data set.
 validate [DIR]
     Check a data directory against the input contract (default: ``$ZL_DATA_DIR``).
+report
+    Render a self-contained HTML report with PNG charts (``state/report/report.html``).
 publish
     Publish the marts of the last successful ``dbt build`` to ``state/published/current`` (read-only for BI).
 """
@@ -77,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="publish the marts of the last successful dbt build to state/published/current")
     publish.add_arguments(p)
     p.set_defaults(func=publish.run)
+
+    from zlcast import report
+
+    p = sub.add_parser("report", help="render the HTML forecast report with PNG charts")
+    report.add_arguments(p)
+    p.set_defaults(func=report.run)
     return parser
 
 
