@@ -440,6 +440,41 @@ def _fit_or_load(
     return store.path_for(fp)
 
 
+def predict_cached(backend: Backend, path: Path, rows: pd.DataFrame, columns: list[str],
+                   settings: ForecastSettings) -> np.ndarray:
+    """Predict with a stored predictor, reusing an earlier prediction of exactly the same input rows.
+
+    Stored predictors never change, and features of past dates never change (point in time), so the z-quantiles of
+    a closed validation block are computed once; a build with a few more days of data only predicts the new rows.
+    The cache key is a digest of the input rows; the file lives next to the predictor.
+
+    Parameters
+    ----------
+    backend : Backend
+    path : pathlib.Path
+        Store directory of the predictor.
+    rows : pandas.DataFrame
+        Rows to predict (``trade_date`` + ``columns``).
+    columns : list of str
+    settings : ForecastSettings
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(rows), len(settings.quantiles))
+    """
+    digest = frame_digest(rows[["trade_date", *columns]].reset_index(drop=True))[:24]
+    cache = path / f"pred-{digest}.npy"
+    if cache.exists():
+        cached = np.load(cache)
+        if cached.shape == (len(rows), len(settings.quantiles)):
+            return cached
+    zq = np.asarray(backend.predict(path, rows, columns, settings), dtype="float64")
+    tmp = path / f".pred-{digest}-{os.getpid()}.npy"
+    np.save(tmp, zq)
+    os.replace(tmp, cache)
+    return zq
+
+
 def run_walk_forward(
     backend: Backend,
     columns: Sequence[str],
@@ -488,7 +523,7 @@ def run_walk_forward(
             if len(tr) < settings.min_train_rows or va.empty:
                 continue
             path = _fit_or_load(backend, store, tr, model_cols, settings, h, val_start, "oof", fold_id, log)
-            zq = backend.predict(path, va, model_cols, settings)
+            zq = predict_cached(backend, path, va, model_cols, settings)
             values = _to_values(zq, va["sigma"].to_numpy(), h)
             out.append(
                 long_predictions(va["trade_date"], h, va["target_date"], backend.name, settings.quantiles, values, "oof", fold_id)
@@ -502,7 +537,7 @@ def run_walk_forward(
         if len(tr_live) < settings.min_train_rows or origins.empty:
             continue
         path = _fit_or_load(backend, store, tr_live, model_cols, settings, h, cutoff, "live", LIVE_FOLD_ID, log)
-        zq = backend.predict(path, origins, model_cols, settings)
+        zq = predict_cached(backend, path, origins, model_cols, settings)
         values = _to_values(zq, origins["sigma"].to_numpy(), h)
         out.append(
             long_predictions(origins["trade_date"], h, None, backend.name, settings.quantiles, values, "live", LIVE_FOLD_ID)

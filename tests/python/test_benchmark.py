@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from _forecast_synth import synthetic_zl
-from zlcast.baselines import rw_ewma_quantiles
 from zlcast.benchmark import (
     PEERS,
     REFERENCE_RW20,
@@ -283,5 +282,3 @@ def test_rw_ewma_reproduces_the_reference_pinball_on_real_data(tmp_path: Path) -
         pl, cov, _, n = ref.evaluate(y, start, end, 20, "rw_empirical_500d")
         assert s.loc[("rw_empirical_500d", 20), "pinball"] == pytest.approx(pl, rel=1e-10)
         assert s.loc[("rw_empirical_500d", 20), "coverage80"] == pytest.approx(cov)
-    zl = load_zl_series(SHARED)
-    assert len(rw_ewma_quantiles(zl, (20,), (0.1, 0.5, 0.9))) > 0

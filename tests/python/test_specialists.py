@@ -224,3 +224,28 @@ def test_old_live_cutoff_triggers_a_live_refit_only(tmp_path: Path) -> None:
     assert set(log.loc[log["kind"] == "oof", "action"]) == {"load"}
     assert set(log.loc[log["kind"] == "live", "action"]) == {"fit"}
     assert set(p.loc[p["split"] == "live", "as_of_date"]) == {zl["trade_date"].iloc[-1]}
+
+
+def test_predict_cached_predicts_identical_rows_once(tmp_path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from zlcast.settings import ForecastSettings
+    from zlcast.specialists import Backend, predict_cached
+
+    calls: list[int] = []
+
+    def predict(path, X, columns, settings):
+        calls.append(len(X))
+        return np.tile(np.arange(len(settings.quantiles), dtype=float), (len(X), 1)) + X[columns[0]].to_numpy()[:, None]
+
+    backend = Backend(name="fake", fit=lambda *a: None, predict=predict, identity={})
+    settings = ForecastSettings()
+    rows = pd.DataFrame({"trade_date": pd.bdate_range("2024-01-01", periods=4), "x": [1.0, 2.0, 3.0, 4.0]})
+    first = predict_cached(backend, tmp_path, rows, ["x"], settings)
+    again = predict_cached(backend, tmp_path, rows, ["x"], settings)
+    more = predict_cached(backend, tmp_path, pd.concat([rows, rows.iloc[[-1]].assign(trade_date=pd.Timestamp("2024-01-05"))]),
+                          ["x"], settings)
+    assert calls == [4, 5]
+    np.testing.assert_array_equal(first, again)
+    assert more.shape == (5, len(settings.quantiles))
