@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test env dbt-build docs benchmark-sql clean
+.PHONY: build test env dbt-build docs benchmark benchmark-sql benchmark-forecast clean
 
 env: $(STAMP)
 
@@ -26,6 +26,18 @@ test: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python scripts/check_docs.py
+
+# Not part of CI. Skill vs peers and the random walk, VaR backtest, dbt stage timings (see README "Benchmarks").
+BENCH_DATA ?= $(if $(ZL_DATA_DIR),$(ZL_DATA_DIR),../shared/data)
+BENCH_START ?= 2020-01-02
+BENCH_END ?= 2025-06-30
+BENCH_OUT ?= benchmark_out
+benchmark: $(STAMP)
+	$(BIN)/python scripts/benchmark.py --data-dir $(BENCH_DATA) --start $(BENCH_START) --end $(BENCH_END) \
+		--out $(BENCH_OUT) --timings $(BENCH_ARGS)
+
+benchmark-forecast: $(STAMP)
+	$(BIN)/python scripts/benchmark_forecast.py $(BENCH_DATA)
 
 benchmark-sql: $(STAMP)
 	$(BIN)/python scripts/benchmark_sql.py

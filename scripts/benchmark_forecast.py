@@ -51,6 +51,11 @@ def build(data: Path, work: Path, store: Path, threads: int, preset: str, label:
     for name, t in sorted(l0.items(), key=lambda kv: -kv[1]):
         print(f"   {name:32s} {t:7.1f} s")
     print(f"   {'L0 models, summed model time':32s} {sum(l0.values()):7.1f} s")
+    spans = [t for r in res if r["unique_id"].split(".")[-1] in l0 for t in r.get("timing", []) if t.get("started_at")]
+    if spans:
+        start = min(pd.Timestamp(t["started_at"]) for t in spans)
+        end = max(pd.Timestamp(t["completed_at"]) for t in spans)
+        print(f"   {'L0 layer wall (first start..last end)':32s} {(end - start).total_seconds():7.1f} s")
 
 
 def main() -> int:

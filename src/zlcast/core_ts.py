@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zlcast.artifacts import live_cutoff
 from zlcast.devices import choose_device
 
 __all__ = [
@@ -147,6 +148,7 @@ class CoreTSSettings:
     num_cpus: int | None = 1  # per fit; None lets AutoGluon/LightGBM/torch use every core
     seed: int = 0
     reuse_fitted: bool = True
+    retrain_after_days: int = 20  # live predictor: keep its cutoff until it is this many trading days old
     verbosity: int = 0
 
     def __post_init__(self) -> None:
@@ -505,8 +507,27 @@ class _TSRunner:
             }
         return hp
 
-    def fit(self, log_close: np.ndarray, stamps: pd.DatetimeIndex, lo: int, hi: int) -> Any:
-        """Fit (or reuse) a predictor on rows lo..hi (inclusive)."""
+    def previous_live_cutoff(self, before: pd.Timestamp) -> pd.Timestamp | None:
+        """Latest cutoff date (``<= before``) of a stored, completed live predictor, or None."""
+        best: pd.Timestamp | None = None
+        if not self.s.reuse_fitted or not self.store.is_dir():
+            return None
+        for marker in self.store.glob(f"*/{_DONE_MARKER}"):
+            try:
+                cut = json.loads(marker.read_text()).get("live_cutoff")
+            except (OSError, ValueError):
+                continue
+            if cut is None:
+                continue
+            ts = pd.Timestamp(cut)
+            if ts <= before and (best is None or ts > best):
+                best = ts
+        return best
+
+    def fit(
+        self, log_close: np.ndarray, stamps: pd.DatetimeIndex, lo: int, hi: int, live_cutoff: pd.Timestamp | None = None
+    ) -> Any:
+        """Fit (or reuse) a predictor on rows lo..hi (inclusive); ``live_cutoff`` tags a live predictor's marker."""
         from autogluon.timeseries import TimeSeriesDataFrame, TimeSeriesPredictor
         from autogluon.timeseries import __version__ as ag_version
 
@@ -570,7 +591,10 @@ class _TSRunner:
             best = predictor.model_best
         except Exception as exc:
             raise TSFitError(f"AutoGluon-TS fit produced no usable model: {exc}") from exc
-        (path / _DONE_MARKER).write_text(json.dumps({"models": names, "best": best, "fit_at": time.time()}))
+        marker = {"models": names, "best": best, "fit_at": time.time()}
+        if live_cutoff is not None:
+            marker["live_cutoff"] = str(pd.Timestamp(live_cutoff).date())
+        (path / _DONE_MARKER).write_text(json.dumps(marker))
         self.n_fit += 1
         return predictor
 
@@ -653,18 +677,24 @@ def _run_timeseries(
                 _long_rows(dates.to_numpy()[o], r.h, _target_dates(dates, o, r.h), qmat, s.quantiles, "oof", r.fold_id)
             )
 
-    # live: fit on all data, forecast from the latest origin
+    # live: the retrain policy keeps the stored live predictor's cutoff until it is `retrain_after_days` trading days
+    # old (the same rule as the specialists); in between, a build with a few more days reuses it and forecasts every
+    # origin after the cutoff from the up-to-date context.
     last = len(zl) - 1
-    predictor = runner.fit(log_close, stamps, 0, last)
-    q = runner.predict(predictor, log_close, stamps, np.array([last]))[last]
+    last_date = pd.Timestamp(dates.iloc[last])
+    cutoff = live_cutoff(last_date, runner.previous_live_cutoff(last_date), dates, s.retrain_after_days)
+    hi = int(np.flatnonzero((dates <= cutoff).to_numpy()).max())
+    predictor = runner.fit(log_close, stamps, 0, hi, live_cutoff=cutoff)
+    live_origins = np.arange(hi, last + 1)
+    qlive = runner.predict(predictor, log_close, stamps, live_origins)
     for h in s.horizons:
-        o = np.array([last])
+        o = live_origins
         frames.append(
             _long_rows(
                 dates.to_numpy()[o],
                 h,
                 _target_dates(dates, o, h),
-                (q[h - 1] - log_close[last])[None, :],
+                np.stack([qlive[int(p)][h - 1] - log_close[int(p)] for p in o]),
                 s.quantiles,
                 "live",
                 LIVE_FOLD_ID,
@@ -676,6 +706,7 @@ def _run_timeseries(
         chronos_used=any(n.startswith("Chronos") for n in runner.model_names),
         n_predictors_fit=runner.n_fit,
         n_predictors_reused=runner.n_reused,
+        live_cutoff=str(cutoff.date()),
         ts_store=str(runner.store),
     )
     return frames

@@ -100,9 +100,9 @@ def ts_run(data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> di
     cutoffs: list[pd.Timestamp] = []
     orig_fit = core_ts._TSRunner.fit
 
-    def spy(self, log_close, stamps, lo, hi):  # type: ignore[no-untyped-def]
+    def spy(self, log_close, stamps, lo, hi, live_cutoff=None):  # type: ignore[no-untyped-def]
         cutoffs.append(data["dates"][hi])
-        return orig_fit(self, log_close, stamps, lo, hi)
+        return orig_fit(self, log_close, stamps, lo, hi, live_cutoff=live_cutoff)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")
@@ -172,6 +172,28 @@ def test_fitted_predictors_are_reused_when_cutoff_and_settings_are_unchanged(ts_
     assert info["n_predictors_fit"] == 0
     assert info["n_predictors_reused"] == len(VAL_BLOCKS) + 1
     pd.testing.assert_frame_equal(out, ts_run["out"])
+
+
+def test_live_predictor_is_kept_for_a_few_more_days_then_retrained(data, tmp_path) -> None:
+    zl, targets, folds = data["zl"], data["targets"], data["folds"]
+    dates = data["dates"]
+    # a first build on the data minus its last 3 days stores a live predictor cut at dates[-4]
+    short = zl[zl["trade_date"] <= dates[-4]]
+    store = tmp_path
+    _, info0 = fit_predict_core(short, targets, folds, BASE, store)
+    assert info0["live_cutoff"] == str(pd.Timestamp(dates[-4]).date())
+    out, info = fit_predict_core(zl, targets, folds, BASE, store)
+    # 3 more days < retrain_after_days: reuse the predictor cut at dates[-4], forecast the 4 origins since then
+    assert info["n_predictors_fit"] == 0
+    assert info["live_cutoff"] == str(pd.Timestamp(dates[-4]).date())
+    live = out[out["split"] == "live"]
+    assert set(live["as_of_date"]) == set(dates[-4:])
+    assert len(live) == 4 * len(H) * len(Q)
+    _check_monotone(live)
+    # once the cutoff is retrain_after_days old, the live predictor is refit on all data
+    out2, info2 = fit_predict_core(zl, targets, folds, {**BASE, "retrain_after_days": 3}, store)
+    assert info2["live_cutoff"] == str(pd.Timestamp(dates[-1]).date())
+    assert set(out2.loc[out2["split"] == "live", "as_of_date"]) == {dates[-1]}
 
 
 def test_chronos_runs_offline_from_a_tiny_local_checkpoint(data, checkpoints, tmp_path) -> None:
