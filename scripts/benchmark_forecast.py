@@ -6,7 +6,7 @@ Usage: python scripts/benchmark_forecast.py [DATA_DIR] [--threads N] [--preset f
    walk-forward and live predictor is trained);
 2. builds again on the full data (one more day) with the same store: the retrain policy keeps the live cutoff, so
    stored predictors are reused and only the new dates are predicted.
-Prints per-model wall time, the L0 total, and peak RSS of each dbt process.
+Prints per-model wall time, the L0 total and L0 wall span, and the peak RSS of each build (dbt plus its fit workers).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "python"))
 from dbt_helpers import truncate_data_dir  # noqa: E402
 
+from zlcast.benchmark import _RssSampler  # noqa: E402
+
 L0_PREFIXES = ("ml_specialist__", "ml_baseline_lightgbm", "ml_core_timeseries", "ml_cv_folds", "ml_rw_ewma")
 
 
@@ -35,19 +36,22 @@ def build(data: Path, work: Path, store: Path, threads: int, preset: str, label:
     vars_ = json.dumps({"forecast_artifact_dir": str(store), "forecast_preset": preset})
     target = work / f"target_{label}"
     t0 = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--threads", str(threads), "--vars", vars_,
-                           "--target-path", str(target), "--log-path", str(work / "logs")],
-                          cwd=REPO, env=env, capture_output=True, text=True)
+    with open(work / f"{label}.stdout", "w") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "dbt"), "build", "--threads", str(threads), "--vars",
+                                 vars_, "--target-path", str(target), "--log-path", str(work / "logs")],
+                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        sampler = _RssSampler(proc.pid)  # RSS of the dbt process plus its fit workers, summed
+        sampler.start()
+        proc.wait()
+        sampler.stop()
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0:
-        print(proc.stdout[-4000:])
+        print((work / f"{label}.stdout").read_text()[-4000:])
         raise SystemExit(f"dbt build failed ({label})")
     res = json.loads((target / "run_results.json").read_text())["results"]
     times = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in res if r["unique_id"].startswith("model.")}
     l0 = {k: v for k, v in times.items() if k.startswith(L0_PREFIXES)}
-    print(f"\n== {label}: dbt build wall {wall:7.1f} s, peak RSS {max(peak, before) / 1024:7.0f} MiB (max so far), threads {threads}")
+    print(f"\n== {label}: dbt build wall {wall:7.1f} s, peak RSS {sampler.peak:7.0f} MiB (dbt + fit workers), threads {threads}")
     for name, t in sorted(l0.items(), key=lambda kv: -kv[1]):
         print(f"   {name:32s} {t:7.1f} s")
     print(f"   {'L0 models, summed model time':32s} {sum(l0.values()):7.1f} s")

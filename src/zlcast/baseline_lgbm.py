@@ -134,6 +134,7 @@ def lgbm_backend(name: str = LGBM_MODEL) -> Backend:
         fit=lambda *a: fit_lgbm(*a),
         predict=lambda *a: predict_lgbm(*a),
         identity={"lightgbm": version("lightgbm")},
+        fit_ref="zlcast.baseline_lgbm:fit_lgbm",
     )
 
 

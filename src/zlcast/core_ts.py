@@ -149,6 +149,7 @@ class CoreTSSettings:
     seed: int = 0
     reuse_fitted: bool = True
     retrain_after_days: int = 20  # live predictor: keep its cutoff until it is this many trading days old
+    fit_workers: int | None = None  # worker processes for the per-fold fits (None: one per core; 1: in process)
     verbosity: int = 0
 
     def __post_init__(self) -> None:
@@ -638,6 +639,30 @@ class _TSRunner:
         return out
 
 
+def _ts_fold_job(
+    s: CoreTSSettings,
+    store_dir: Path,
+    device: str,
+    chronos_path: Path | None,
+    log_close: np.ndarray,
+    stamps: pd.DatetimeIndex,
+    lo: int,
+    hi: int,
+    origins: np.ndarray,
+    live_cutoff: pd.Timestamp | None,
+) -> tuple[dict[int, np.ndarray], dict[str, Any]]:
+    """Fit (or reuse) the predictor of rows lo..hi and forecast ``origins``: one unit of work for a worker process."""
+    runner = _TSRunner(s, store_dir, device, chronos_path)
+    predictor = runner.fit(log_close, stamps, lo, hi, live_cutoff=live_cutoff)
+    q = runner.predict(predictor, log_close, stamps, origins)
+    return q, {
+        "n_fit": runner.n_fit,
+        "n_reused": runner.n_reused,
+        "model_names": runner.model_names,
+        "best_models": runner.best_models,
+    }
+
+
 def _run_timeseries(
     zl: pd.DataFrame,
     folds: list[_Fold],
@@ -647,16 +672,19 @@ def _run_timeseries(
     chronos_path: Path | None,
     info: dict[str, Any],
 ) -> list[pd.DataFrame]:
+    from zlcast.parallel import run_jobs
+
     log_close = zl["log_close"].to_numpy(dtype=float)
     dates = zl["trade_date"]
     stamps = _synthetic_index(len(zl), s.freq)
     runner = _TSRunner(s, store_dir, device, chronos_path)
-    frames: list[pd.DataFrame] = []
 
     # OOF: one predictor per fold_id, cutoff = earliest train_end of its rows (safe for every horizon).
     by_id: dict[Any, list[_Fold]] = {}
     for f in folds:
         by_id.setdefault(f.fold_id, []).append(f)
+    jobs: list[tuple[Any, ...]] = []
+    plans: list[tuple[list[_Fold] | None, np.ndarray]] = []
     for fold_id, rows in by_id.items():
         cutoff = min(r.train_end for r in rows)
         start = min(r.train_start for r in rows)
@@ -666,16 +694,8 @@ def _run_timeseries(
         if len(in_train) == 0 or len(origins) == 0:
             logger.info("core_ts: fold %s has no training rows or no validation origins; skipped", fold_id)
             continue
-        predictor = runner.fit(log_close, stamps, int(in_train.min()), int(in_train.max()))
-        qpaths = runner.predict(predictor, log_close, stamps, origins)
-        for r in rows:
-            o = r.origins[np.isin(r.origins, origins)]
-            if len(o) == 0:
-                continue
-            qmat = np.stack([qpaths[int(p)][r.h - 1] - log_close[int(p)] for p in o])
-            frames.append(
-                _long_rows(dates.to_numpy()[o], r.h, _target_dates(dates, o, r.h), qmat, s.quantiles, "oof", r.fold_id)
-            )
+        jobs.append((s, store_dir, device, chronos_path, log_close, stamps, int(in_train.min()), int(in_train.max()), origins, None))
+        plans.append((rows, origins))
 
     # live: the retrain policy keeps the stored live predictor's cutoff until it is `retrain_after_days` trading days
     # old (the same rule as the specialists); in between, a build with a few more days reuses it and forecasts every
@@ -684,28 +704,49 @@ def _run_timeseries(
     last_date = pd.Timestamp(dates.iloc[last])
     cutoff = live_cutoff(last_date, runner.previous_live_cutoff(last_date), dates, s.retrain_after_days)
     hi = int(np.flatnonzero((dates <= cutoff).to_numpy()).max())
-    predictor = runner.fit(log_close, stamps, 0, hi, live_cutoff=cutoff)
     live_origins = np.arange(hi, last + 1)
-    qlive = runner.predict(predictor, log_close, stamps, live_origins)
-    for h in s.horizons:
-        o = live_origins
-        frames.append(
-            _long_rows(
-                dates.to_numpy()[o],
-                h,
-                _target_dates(dates, o, h),
-                np.stack([qlive[int(p)][h - 1] - log_close[int(p)] for p in o]),
-                s.quantiles,
-                "live",
-                LIVE_FOLD_ID,
+    jobs.append((s, store_dir, device, chronos_path, log_close, stamps, 0, hi, live_origins, cutoff))
+    plans.append((None, live_origins))
+
+    # folds are independent: fit and forecast them in worker processes (zlcast.parallel), then assemble in order
+    results = run_jobs(_ts_fold_job, jobs, s.fit_workers)
+    frames: list[pd.DataFrame] = []
+    model_names: list[str] = []
+    best_models: list[str] = []
+    n_fit = n_reused = 0
+    for (rows, origins), (qpaths, stats) in zip(plans, results):
+        n_fit += int(stats["n_fit"])
+        n_reused += int(stats["n_reused"])
+        model_names += [n for n in stats["model_names"] if n not in model_names]
+        best_models += [n for n in stats["best_models"] if n not in best_models]
+        if rows is None:  # live
+            for h in s.horizons:
+                frames.append(
+                    _long_rows(
+                        dates.to_numpy()[origins],
+                        h,
+                        _target_dates(dates, origins, h),
+                        np.stack([qpaths[int(p)][h - 1] - log_close[int(p)] for p in origins]),
+                        s.quantiles,
+                        "live",
+                        LIVE_FOLD_ID,
+                    )
+                )
+            continue
+        for r in rows:
+            o = r.origins[np.isin(r.origins, origins)]
+            if len(o) == 0:
+                continue
+            qmat = np.stack([qpaths[int(p)][r.h - 1] - log_close[int(p)] for p in o])
+            frames.append(
+                _long_rows(dates.to_numpy()[o], r.h, _target_dates(dates, o, r.h), qmat, s.quantiles, "oof", r.fold_id)
             )
-        )
     info.update(
-        ts_model_names=runner.model_names,
-        ts_best_models=runner.best_models,
-        chronos_used=any(n.startswith("Chronos") for n in runner.model_names),
-        n_predictors_fit=runner.n_fit,
-        n_predictors_reused=runner.n_reused,
+        ts_model_names=model_names,
+        ts_best_models=best_models,
+        chronos_used=any(n.startswith("Chronos") for n in model_names),
+        n_predictors_fit=n_fit,
+        n_predictors_reused=n_reused,
         live_cutoff=str(cutoff.date()),
         ts_store=str(runner.store),
     )

@@ -45,7 +45,7 @@ __all__ = [
 
 #: Settings keys that never change a fitted model, left out of fingerprints.
 NON_MODEL_KEYS: frozenset[str] = frozenset(
-    {"artifact_dir", "retrain_after_days", "oof_start", "fold_months", "min_train_rows", "num_cpus"}
+    {"artifact_dir", "retrain_after_days", "oof_start", "fold_months", "min_train_rows", "num_cpus", "fit_workers"}
 )
 
 _GBM_FAST: dict[str, Any] = {
@@ -72,6 +72,8 @@ PRESETS: dict[str, dict[str, Any]] = {
             "min_data_in_leaf": 40,
             "feature_fraction": 0.8,
             "lambda_l2": 1.0,
+            # 63 histogram bins are plenty for ~3,000 daily rows and halve LightGBM's time on ~65 features
+            "max_bin": 63,
         },
     },
     "quality": {
@@ -159,7 +161,7 @@ def _to_timestamp(value: Any) -> pd.Timestamp:
 
 
 _INT_FIELDS = {"fold_months", "min_train_rows", "seed", "retrain_after_days", "num_bag_folds", "tune_num_trials"}
-_OPTIONAL_INT_FIELDS = {"embargo_days", "num_cpus"}
+_OPTIONAL_INT_FIELDS = {"embargo_days", "num_cpus", "fit_workers"}
 _FLOAT_FIELDS = {"time_limit_s", "tuning_frac"}
 _DICT_FIELDS = {"tabular_hyperparameters", "lgbm_params"}
 _SEQ_FIELDS = {"horizons", "quantiles", "exclude_features"}
@@ -283,6 +285,10 @@ class ForecastSettings:
         CPUs per fit (default 1: on the shared 2-core machine several dbt
         threads fit in parallel and multi-threaded LightGBM under contention is
         several times slower; None lets AutoGluon/LightGBM use every core).
+    fit_workers : int or None
+        Worker processes for the walk-forward fits (:mod:`zlcast.parallel`;
+        None: one per core, 1: fit in the dbt process). Results do not depend
+        on it.
     """
 
     horizons: tuple[int, ...] = (5, 20, 60)
@@ -309,6 +315,7 @@ class ForecastSettings:
     )
     exclude_features: tuple[str, ...] = ("core__zl_log_close",)
     num_cpus: int | None = 1
+    fit_workers: int | None = None
 
     def __post_init__(self) -> None:
         """Normalise types and validate values (raises ``ValueError``)."""
@@ -498,6 +505,8 @@ def _validate(s: ForecastSettings) -> list[str]:
         errors.append(f"tuning_frac must be in [0, 0.5), got {s.tuning_frac}")
     if "num_boost_round" not in s.lgbm_params:
         errors.append("lgbm_params must contain num_boost_round")
+    if s.fit_workers is not None and s.fit_workers < 1:
+        errors.append(f"fit_workers must be >= 1 or None, got {s.fit_workers}")
     if s.num_cpus is not None and s.num_cpus < 1:
         errors.append(f"num_cpus must be >= 1 or None, got {s.num_cpus}")
     return errors

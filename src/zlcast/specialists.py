@@ -99,12 +99,17 @@ class Backend:
     identity : Mapping
         Extra fingerprint entries (e.g. the library version that writes the
         stored files, so an upgrade refits instead of loading stale files).
+    fit_ref : str or None
+        ``"module:function"`` of the same fit as an importable function, so
+        worker processes can run it (:mod:`zlcast.parallel`); ``None`` fits
+        in the calling process.
     """
 
     name: str
     fit: Callable[[pd.DataFrame, list[str], Path, ForecastSettings, int], Mapping[str, Any] | None]
     predict: Callable[[Path, pd.DataFrame, list[str], ForecastSettings], np.ndarray]
     identity: Mapping[str, Any] = field(default_factory=dict)
+    fit_ref: str | None = None
 
 
 def specialist_model_name(bucket: str) -> str:
@@ -381,6 +386,7 @@ def autogluon_backend(name: str) -> Backend:
         fit=lambda *a: fit_autogluon(*a),
         predict=lambda *a: predict_autogluon(*a),
         identity={"autogluon.tabular": version("autogluon.tabular")},
+        fit_ref="zlcast.specialists:fit_autogluon",
     )
 
 
@@ -390,54 +396,95 @@ def _to_values(zq: np.ndarray, sigma: np.ndarray, horizon: int) -> np.ndarray:
     return np.sort(v, axis=1)
 
 
-def _fit_or_load(
-    backend: Backend,
-    store: PredictorStore,
+@dataclass
+class _Task:
+    """One walk-forward fit and the rows its predictor forecasts."""
+
+    horizon: int
+    kind: str
+    fold_id: int
+    cutoff: pd.Timestamp
+    train: pd.DataFrame
+    rows: pd.DataFrame
+    fp: str = ""
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def _resolve_fit(ref: str) -> Callable[..., Mapping[str, Any] | None]:
+    """The function named by ``"module:function"``."""
+    import importlib
+
+    module, _, name = ref.partition(":")
+    fn: Callable[..., Mapping[str, Any] | None] = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def _publish_fit(
+    store_root: str,
+    fp: str,
+    fit: str | Callable[..., Mapping[str, Any] | None],
     train: pd.DataFrame,
     columns: list[str],
     settings: ForecastSettings,
     horizon: int,
-    cutoff: pd.Timestamp,
-    kind: str,
-    fold_id: int,
-    log: list[dict[str, Any]],
-) -> Path:
-    """Return the store path of the predictor for this fit, fitting it if needed."""
-    cols = [*columns]
-    digest = frame_digest(train[["trade_date", "target_date", LABEL, *cols]].reset_index(drop=True))
-    extra = {"kind": kind, "data": digest, "backend": dict(backend.identity)}
-    fp = fingerprint(backend.name, horizon, cutoff, cols, settings, extra=extra)
+    manifest: Mapping[str, Any],
+) -> float:
+    """Fit one predictor into the store (runs in a worker process or in the caller); returns seconds."""
+    fn = _resolve_fit(fit) if isinstance(fit, str) else fit
     t0 = time.perf_counter()
-    action = "load"
-    if not store.exists(fp):
-        action = "fit"
-        manifest = {
-            "model": backend.name,
-            "horizon": int(horizon),
-            "cutoff": pd.Timestamp(cutoff).date().isoformat(),
-            "kind": kind,
-            "fold_id": int(fold_id),
-            "n_train": int(len(train)),
-            "train_start": pd.Timestamp(train["trade_date"].min()).date().isoformat(),
-            "train_end": pd.Timestamp(train["trade_date"].max()).date().isoformat(),
-            "features": cols,
-            "settings": settings.to_dict(),
-        }
-        store.publish(fp, lambda tmp: backend.fit(train, cols, tmp, settings, horizon), manifest)
-    log.append(
-        {
-            "model": backend.name,
-            "horizon_days": int(horizon),
-            "fold_id": int(fold_id),
-            "kind": kind,
-            "cutoff": pd.Timestamp(cutoff),
-            "fingerprint": fp,
-            "action": action,
-            "n_train": int(len(train)),
-            "seconds": time.perf_counter() - t0,
-        }
-    )
-    return store.path_for(fp)
+    PredictorStore(Path(store_root)).publish(fp, lambda tmp: fn(train, columns, tmp, settings, horizon), manifest)
+    return time.perf_counter() - t0
+
+
+def _fit_missing(
+    backend: Backend,
+    store: PredictorStore,
+    tasks: list[_Task],
+    columns: list[str],
+    settings: ForecastSettings,
+    log: list[dict[str, Any]],
+) -> None:
+    """Fingerprint every task; fit the ones not in the store (in worker processes when the backend allows)."""
+    from zlcast.parallel import run_jobs
+
+    cols = [*columns]
+    todo: list[_Task] = []
+    for t in tasks:
+        digest = frame_digest(t.train[["trade_date", "target_date", LABEL, *cols]].reset_index(drop=True))
+        extra = {"kind": t.kind, "data": digest, "backend": dict(backend.identity)}
+        t.fp = fingerprint(backend.name, t.horizon, t.cutoff, cols, settings, extra=extra)
+        if not store.exists(t.fp) and t.fp not in {u.fp for u in todo}:
+            t.manifest = {
+                "model": backend.name,
+                "horizon": int(t.horizon),
+                "cutoff": pd.Timestamp(t.cutoff).date().isoformat(),
+                "kind": t.kind,
+                "fold_id": int(t.fold_id),
+                "n_train": int(len(t.train)),
+                "train_start": pd.Timestamp(t.train["trade_date"].min()).date().isoformat(),
+                "train_end": pd.Timestamp(t.train["trade_date"].max()).date().isoformat(),
+                "features": cols,
+                "settings": settings.to_dict(),
+            }
+            todo.append(t)
+    workers = settings.fit_workers if backend.fit_ref is not None else 1
+    fit: str | Callable[..., Mapping[str, Any] | None] = backend.fit_ref if backend.fit_ref is not None else backend.fit
+    jobs = [(str(store.root), t.fp, fit, t.train, cols, settings, t.horizon, t.manifest) for t in todo]
+    seconds = dict(zip([t.fp for t in todo], run_jobs(_publish_fit, jobs, workers)))
+    for t in tasks:
+        log.append(
+            {
+                "model": backend.name,
+                "horizon_days": int(t.horizon),
+                "fold_id": int(t.fold_id),
+                "kind": t.kind,
+                "cutoff": pd.Timestamp(t.cutoff),
+                "fingerprint": t.fp,
+                "action": "fit" if t.fp in seconds else "load",
+                "n_train": int(len(t.train)),
+                "seconds": float(seconds.pop(t.fp, 0.0)),
+            }
+        )
 
 
 def predict_cached(backend: Backend, path: Path, rows: pd.DataFrame, columns: list[str],
@@ -510,7 +557,7 @@ def run_walk_forward(
     cols = [*columns]
     model_cols = [*cols, SIGMA_FEATURE]
     log: list[dict[str, Any]] = []
-    out: list[pd.DataFrame] = []
+    tasks: list[_Task] = []
     dates = trading_dates(zl["trade_date"])
     last_date = pd.Timestamp(min(dates[-1], pd.Timestamp(features["trade_date"].max())))
     for h in settings.horizons:
@@ -522,12 +569,7 @@ def run_walk_forward(
             va = realised[realised["trade_date"].isin(val_rows(fold, targets)["trade_date"])]
             if len(tr) < settings.min_train_rows or va.empty:
                 continue
-            path = _fit_or_load(backend, store, tr, model_cols, settings, h, val_start, "oof", fold_id, log)
-            zq = predict_cached(backend, path, va, model_cols, settings)
-            values = _to_values(zq, va["sigma"].to_numpy(), h)
-            out.append(
-                long_predictions(va["trade_date"], h, va["target_date"], backend.name, settings.quantiles, values, "oof", fold_id)
-            )
+            tasks.append(_Task(h, "oof", fold_id, val_start, tr, va))
         if not live:
             continue
         prev = store.previous_cutoff(backend.name, h, before=last_date)
@@ -536,11 +578,18 @@ def run_walk_forward(
         origins = design[(design["trade_date"] >= cutoff) & (design["trade_date"] <= last_date)]
         if len(tr_live) < settings.min_train_rows or origins.empty:
             continue
-        path = _fit_or_load(backend, store, tr_live, model_cols, settings, h, cutoff, "live", LIVE_FOLD_ID, log)
-        zq = predict_cached(backend, path, origins, model_cols, settings)
-        values = _to_values(zq, origins["sigma"].to_numpy(), h)
+        tasks.append(_Task(h, "live", LIVE_FOLD_ID, cutoff, tr_live, origins))
+    # every missing predictor is fitted first (in parallel where possible), then each forecasts its rows
+    _fit_missing(backend, store, tasks, model_cols, settings, log)
+    out: list[pd.DataFrame] = []
+    for t in tasks:
+        path = store.path_for(t.fp)
+        zq = predict_cached(backend, path, t.rows, model_cols, settings)
+        values = _to_values(zq, t.rows["sigma"].to_numpy(), t.horizon)
+        split = "oof" if t.kind == "oof" else "live"
+        target_dates = t.rows["target_date"] if t.kind == "oof" else None
         out.append(
-            long_predictions(origins["trade_date"], h, None, backend.name, settings.quantiles, values, "live", LIVE_FOLD_ID)
+            long_predictions(t.rows["trade_date"], t.horizon, target_dates, backend.name, settings.quantiles, values, split, t.fold_id)
         )
     result = pd.concat(out, ignore_index=True) if out else empty_predictions()
     result.attrs["fit_log"] = log

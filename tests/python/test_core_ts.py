@@ -79,6 +79,7 @@ BASE: dict[str, Any] = {
     "ts_num_val_windows": 1,
     "context_length": 128,
     "num_cpus": 1,
+    "fit_workers": 1,  # fits in this process, so the spies below see them
     "mitra_calibration_size": 60,
     "mitra_max_support_rows": 256,
 }
@@ -172,6 +173,13 @@ def test_fitted_predictors_are_reused_when_cutoff_and_settings_are_unchanged(ts_
     assert info["n_predictors_fit"] == 0
     assert info["n_predictors_reused"] == len(VAL_BLOCKS) + 1
     pd.testing.assert_frame_equal(out, ts_run["out"])
+
+
+def test_fold_fits_in_worker_processes_match_fits_in_this_process(ts_run, data, tmp_path) -> None:
+    out, info = fit_predict_core(data["zl"], data["targets"], data["folds"], {**BASE, "fit_workers": 2}, tmp_path)
+    assert info["path"] == "timeseries", info
+    assert info["n_predictors_fit"] == len(VAL_BLOCKS) + 1
+    pd.testing.assert_frame_equal(out, ts_run["out"], rtol=1e-6, atol=1e-9)
 
 
 def test_live_predictor_is_kept_for_a_few_more_days_then_retrained(data, tmp_path) -> None:

@@ -70,22 +70,13 @@ def ag_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Fit the crush specialist on N-5 days, then rerun on N days and again on N days."""
     settings = tiny_settings()
     store = PredictorStore(tmp_path_factory.mktemp("store"))
-    calls: list[tuple[str, int]] = []
-    real_fit = specialists.fit_autogluon
-
-    def counting_fit(train: pd.DataFrame, columns: list[str], path: Path, s: ForecastSettings, h: int) -> Any:
-        calls.append(("fit", h))
-        return real_fit(train, columns, path, s, h)
-
     out: dict[str, Any] = {"settings": settings, "store": store}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(specialists, "fit_autogluon", counting_fit)
-        for key, n in [("first", N_DATES - N_NEW), ("more_data", N_DATES), ("same_data", N_DATES)]:
-            f, zl, t = _frames(n)
-            folds = make_folds(zl["trade_date"], t, settings)
-            before = len(calls)
-            p = fit_predict_bucket("crush", f, zl, t, folds, settings, store)
-            out[key] = {"pred": p, "fits": len(calls) - before, "folds": folds, "targets": t, "zl": zl}
+    for key, n in [("first", N_DATES - N_NEW), ("more_data", N_DATES), ("same_data", N_DATES)]:
+        f, zl, t = _frames(n)
+        folds = make_folds(zl["trade_date"], t, settings)
+        before = len(store.entries())  # fits run in worker processes: count what they publish
+        p = fit_predict_bucket("crush", f, zl, t, folds, settings, store)
+        out[key] = {"pred": p, "fits": len(store.entries()) - before, "folds": folds, "targets": t, "zl": zl}
     return out
 
 
@@ -112,6 +103,14 @@ def test_first_run_fits_one_predictor_per_fold_and_horizon_plus_live(ag_runs) ->
     log = _fit_log(r["pred"])
     assert (log["action"] == "fit").all()
     assert log["fingerprint"].is_unique
+
+
+def test_fits_in_worker_processes_match_fits_in_the_calling_process(ag_runs, tmp_path) -> None:
+    r = ag_runs["first"]
+    f, zl, t = _frames(N_DATES - N_NEW)
+    serial = ForecastSettings.from_config({**ag_runs["settings"].to_dict(), "fit_workers": 1})
+    p = fit_predict_bucket("crush", f, zl, t, r["folds"], serial, PredictorStore(tmp_path))
+    pd.testing.assert_frame_equal(p.reset_index(drop=True), r["pred"].reset_index(drop=True), rtol=1e-9, atol=1e-12)
 
 
 def test_rerun_with_unchanged_inputs_fits_nothing(ag_runs) -> None:
