@@ -4,7 +4,8 @@ dbt-duckdb runs Python models as threads of the dbt process. AutoGluon's fit is 
 GIL, so two fits in two dbt threads barely overlap. The walk-forward fits of a model are independent of each other,
 so they run in worker processes instead. The pool is *spawned* (never forked: the dbt process has threads and
 torch loaded), created on first use, and shared by every model and dbt thread of the process, so ``--threads 2``
-does not oversubscribe the cores. Workers live until the process exits.
+does not oversubscribe the cores. Workers live until the process exits; a worker whose parent dies (a build killed
+with SIGKILL) notices within a second and exits, so no orphan keeps memory.
 
 When workers cannot start (a broken pool, a platform without ``spawn``), the jobs run in the calling process and
 the log says so in one line: slower, same results (every fit is seeded and single-threaded).
@@ -17,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -52,6 +54,17 @@ def resolve_workers(workers: int | None) -> int:
     return max(1, int(workers))
 
 
+def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
+    """Worker initializer: a daemon thread ends this worker once its parent process is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="zlcast-parent-watch", daemon=True).start()
+
+
 def shared_pool(workers: int) -> ProcessPoolExecutor:
     """The process-wide pool, created with ``workers`` processes on first use.
 
@@ -67,7 +80,12 @@ def shared_pool(workers: int) -> ProcessPoolExecutor:
     global _POOL, _POOL_SIZE
     with _LOCK:
         if _POOL is None:
-            _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            _POOL = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
             _POOL_SIZE = workers
             atexit.register(shutdown_pool)
         return _POOL

@@ -45,3 +45,41 @@ def test_the_pool_is_shared_and_restarts_after_shutdown() -> None:
     b = parallel.shared_pool(2)
     assert b is not a
     assert parallel.run_jobs(operator.mul, [(2, 3), (4, 5)], workers=2) == [6, 20]
+
+
+def test_workers_exit_when_the_process_that_owns_the_pool_is_killed(tmp_path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    script = tmp_path / "owner.py"
+    script.write_text(
+        "import operator, os, sys, time\n"
+        "from zlcast import parallel\n"
+        "if __name__ == '__main__':\n"
+        "    parallel.run_jobs(operator.add, [(1, 2), (3, 4)], workers=2)\n"
+        "    pids = [p.pid for p in parallel.shared_pool(2)._processes.values()]\n"
+        "    print(' '.join(map(str, pids)), flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(p) for p in owner.stdout.readline().split()]  # type: ignore[union-attr]
+        assert len(workers) == 2
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(timeout=10)
+
+        def alive(pid: int) -> bool:
+            try:
+                return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+            except psutil.NoSuchProcess:
+                return False
+
+        deadline = time.monotonic() + 15
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(alive(w) for w in workers), "orphaned fit workers outlived a killed build"
+    finally:
+        owner.kill()
