@@ -1,14 +1,17 @@
 """Generate the dbt docs, serve them locally and check them in headless chromium.
 
-Usage: python scripts/check_docs.py [--target-path target] [--out DIR] [--no-generate] [--model fct_zl_features]
+Usage: python scripts/check_docs.py [--target-path target] [--out DIR] [--no-generate] [--model zl_forecast]
                                     [--json REPORT.json]
 
 1. ``dbt docs generate`` (offline) into ``--target-path``;
 2. serve that folder on 127.0.0.1 with a free port (a Python HTTP server in a thread);
-3. headless Debian ``chromium`` takes screenshots of the docs index page and of the model's page
-   (``--out``), and dumps the model page's DOM after its JavaScript ran; the "Depends On" section must
-   link every Big 8 model ``int_big8__*``;
-4. ``manifest.json`` lineage (``parent_map``) must have all eight ``int_big8__*`` models upstream of the model.
+3. headless Debian ``chromium`` takes screenshots of the docs index page, the model's page and its lineage
+   graph (``--out``), and dumps the model page's DOM after its JavaScript ran: the page must render its heading
+   and link every direct parent under "Depends On";
+4. from the model, the browser walks upstream along the rendered "Depends On" links (each hop toward the
+   nearest Big 8 model) until the pages seen link every Big 8 model ``int_big8__*``; for ``zl_forecast`` that is
+   zl_forecast -> ml_forecast_distribution -> ... -> fct_zl_features;
+5. ``manifest.json`` lineage (``parent_map``) must have all eight ``int_big8__*`` models upstream of the model.
 
 Run it after a build (``make build``, or at least ``dbt run --select +fct_zl_features``): compiling the
 models runs introspective queries against the warehouse. Exit status: 0 all checks pass, 1 a check failed,
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -65,6 +68,10 @@ class DocsReport:
         The model page's heading names the model.
     page_depends_on : list of str
         Unique ids linked from the page's "Depends On" section.
+    lineage_walk : list of str
+        Docs pages visited in the browser, from the model upstream along rendered "Depends On" links.
+    lineage_big8 : list of str
+        ``int_big8__*`` models found linked on those pages.
     problems : list of str
         Failed checks (empty: all passed).
     """
@@ -74,6 +81,8 @@ class DocsReport:
     manifest_upstream_big8: list[str] = field(default_factory=list)
     page_title_ok: bool = False
     page_depends_on: list[str] = field(default_factory=list)
+    lineage_walk: list[str] = field(default_factory=list)
+    lineage_big8: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -130,6 +139,70 @@ def upstream(parent_map: Mapping[str, Sequence[str]], unique_id: str) -> set[str
             seen.add(node)
             todo.extend(parent_map.get(node, ()))
     return seen
+
+
+def hops_to_big8(parent_map: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """For every node with a Big 8 model upstream, the fewest parent hops to one (Big 8 models: 0).
+
+    Parameters
+    ----------
+    parent_map
+        ``manifest.json``'s ``parent_map``.
+
+    Returns
+    -------
+    dict of str to int
+    """
+    children: dict[str, list[str]] = {}
+    for child, parents in parent_map.items():
+        for parent in parents:
+            children.setdefault(parent, []).append(child)
+    hops = {n: 0 for n in BIG8_MODELS if n in parent_map}
+    frontier = list(hops)
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for child in children.get(node, ()):
+                if child not in hops:
+                    hops[child] = hops[node] + 1
+                    nxt.append(child)
+        frontier = nxt
+    return hops
+
+
+def walk_to_big8(links_of: Callable[[str], list[str]], start: str, hops: Mapping[str, int],
+                 max_pages: int = 15) -> tuple[list[str], list[str]]:
+    """Follow rendered "Depends On" links from ``start`` toward the Big 8 models, as a user clicking upstream would.
+
+    Each step reads the links a page shows (``links_of``) and opens the linked model nearest to a Big 8 model
+    (``hops``); it stops when the pages seen link every Big 8 model or after ``max_pages`` pages.
+
+    Parameters
+    ----------
+    links_of
+        Unique id -> unique ids linked from that model's rendered docs page.
+    start
+        The model to start from.
+    hops
+        Output of :func:`hops_to_big8`.
+    max_pages
+        Page budget.
+
+    Returns
+    -------
+    (list of str, list of str)
+        Pages visited in order, Big 8 models found linked.
+    """
+    visited: list[str] = []
+    found: set[str] = set()
+    node: str | None = start
+    while node is not None and len(visited) < max_pages and found != set(BIG8_MODELS):
+        visited.append(node)
+        links = links_of(node)
+        found |= set(BIG8_MODELS) & set(links)
+        nxt = [n for n in links if n in hops and n not in visited and n not in BIG8_MODELS]
+        node = min(nxt, key=lambda n: (hops[n], n)) if nxt else None
+    return visited, sorted(found)
 
 
 def manifest_big8_upstream(manifest_path: Path, unique_id: str) -> list[str]:
@@ -276,7 +349,7 @@ def depends_on_links(dom: str) -> list[str]:
 # ------------------------------------------------------------------------------------------------ check
 
 
-def check_docs(target_path: Path, out_dir: Path, model: str = "fct_zl_features", generate: bool = True,
+def check_docs(target_path: Path, out_dir: Path, model: str = "zl_forecast", generate: bool = True,
                chromium: str | None = None, env: Mapping[str, str] | None = None) -> DocsReport:
     """Generate, serve, screenshot and check the dbt docs (see the module docstring).
 
@@ -315,18 +388,34 @@ def check_docs(target_path: Path, out_dir: Path, model: str = "fct_zl_features",
     missing = sorted(set(BIG8_MODELS) - set(report.manifest_upstream_big8))
     if missing:
         report.problems.append(f"manifest.json parent_map: not upstream of {unique_id}: {', '.join(missing)}")
+    parent_map = json.loads((target_path / "manifest.json").read_text())["parent_map"]
     with serve(target_path) as base:
         page = f"{base}index.html#!/model/{unique_id}"
-        report.screenshots = [str(screenshot(browser, f"{base}index.html", out_dir / "docs_index.png")),
-                              str(screenshot(browser, page, out_dir / f"docs_{model}.png"))]
+        report.screenshots = [
+            str(screenshot(browser, f"{base}index.html", out_dir / "docs_index.png")),
+            str(screenshot(browser, page, out_dir / f"docs_{model}.png")),
+            # the lineage graph of the model (upstream and downstream), as "View Lineage Graph" shows it
+            str(screenshot(browser, f"{page}?g_v=1", out_dir / f"docs_{model}_lineage.png", size=(1600, 1000))),
+        ]
         dom = dump_dom(browser, page)
-    report.page_title_ok = page_title_names(dom, model)
+        report.page_title_ok = page_title_names(dom, model)
+        report.page_depends_on = depends_on_links(dom)
+        pages = {unique_id: report.page_depends_on}
+
+        def links_of(uid: str) -> list[str]:
+            if uid not in pages:
+                pages[uid] = depends_on_links(dump_dom(browser, f"{base}index.html#!/model/{uid}"))
+            return pages[uid]
+
+        report.lineage_walk, report.lineage_big8 = walk_to_big8(links_of, unique_id, hops_to_big8(parent_map))
     if not report.page_title_ok:
         report.problems.append(f"the docs page of {unique_id} did not render its heading")
-    report.page_depends_on = depends_on_links(dom)
-    missing = sorted(set(BIG8_MODELS) - set(report.page_depends_on))
+    direct = sorted(set(parent_map.get(unique_id, ())) - set(report.page_depends_on))
+    if direct:
+        report.problems.append(f"the docs page's Depends On section of {unique_id} lacks its parents: {', '.join(direct)}")
+    missing = sorted(set(BIG8_MODELS) - set(report.lineage_big8))
     if missing:
-        report.problems.append(f"the docs page's Depends On section of {unique_id} lacks: {', '.join(missing)}")
+        report.problems.append(f"walking the rendered docs upstream from {unique_id} did not reach: {', '.join(missing)}")
     return report
 
 
@@ -335,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target-path", default="target", help="dbt target folder (default: %(default)s)")
     parser.add_argument("--out", default=None, help="screenshot folder (default: <target-path>/docs_check)")
-    parser.add_argument("--model", default="fct_zl_features")
+    parser.add_argument("--model", default="zl_forecast")
     parser.add_argument("--no-generate", action="store_true", help="check the docs already in --target-path")
     parser.add_argument("--json", default=None, help="also write the report as JSON to this file")
     args = parser.parse_args(argv)
@@ -350,8 +439,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(asdict(report), indent=2) + "\n")
     print(f"screenshots: {', '.join(report.screenshots)}")
     print(f"manifest: {len(report.manifest_upstream_big8)}/8 Big 8 models upstream of {report.model}")
-    print(f"docs page: heading {'ok' if report.page_title_ok else 'MISSING'}, Depends On links "
-          f"{len([n for n in report.page_depends_on if n in BIG8_MODELS])}/8 Big 8 models")
+    print(f"docs page: heading {'ok' if report.page_title_ok else 'MISSING'}, Depends On: "
+          f"{', '.join(n.split('.')[-1] for n in report.page_depends_on)}")
+    print(f"browser lineage walk: {' -> '.join(n.split('.')[-1] for n in report.lineage_walk)}; "
+          f"{len(report.lineage_big8)}/8 Big 8 models linked")
     for problem in report.problems:
         print(f"FAIL: {problem}", file=sys.stderr)
     return 1 if report.problems else 0

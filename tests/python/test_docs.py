@@ -102,6 +102,32 @@ def test_depends_on_links_read_only_the_rendered_section_not_templates() -> None
     assert check_docs.depends_on_links(template + rendered) == ["model.p.a", "source.p.s.t"]
 
 
+def test_walk_to_big8_follows_the_links_nearest_to_a_big8_model() -> None:
+    big8 = list(check_docs.BIG8_MODELS)
+    parent_map = {"final": ["dist", "other"], "dist": ["features"], "other": ["src"], "features": big8, "src": [],
+                  **{b: [] for b in big8}}
+    hops = check_docs.hops_to_big8(parent_map)
+    assert hops["features"] == 1 and hops["dist"] == 2 and hops["final"] == 3 and "other" not in hops
+    opened: list[str] = []
+
+    def links_of(uid: str) -> list[str]:
+        opened.append(uid)
+        return parent_map[uid]
+
+    visited, found = check_docs.walk_to_big8(links_of, "final", hops)
+    assert visited == ["final", "dist", "features"] == opened
+    assert found == sorted(big8)
+
+
+def test_walk_to_big8_reports_what_a_page_fails_to_link() -> None:
+    big8 = list(check_docs.BIG8_MODELS)
+    parent_map = {"final": ["features"], "features": big8, **{b: [] for b in big8}}
+    rendered = {"final": ["features"], "features": big8[:5]}  # the page shows only five of the eight
+    visited, found = check_docs.walk_to_big8(rendered.__getitem__, "final", check_docs.hops_to_big8(parent_map))
+    assert visited == ["final", "features"]
+    assert found == sorted(big8[:5])
+
+
 # -------------------------------------------------------------------------------------------- browser
 
 
@@ -122,21 +148,13 @@ def test_manifest_lineage_has_every_big8_model_upstream_of_the_feature_matrix(do
 
 
 @pytest.mark.dbt
-def test_docs_page_of_the_feature_matrix_shows_every_big8_parent(docs_check: dict[str, Any]) -> None:
+def test_browser_walks_from_zl_forecast_upstream_to_every_big8_model(docs_check: dict[str, Any]) -> None:
     report = _report(docs_check)
+    assert report["model"] == "model.zl_forecast.zl_forecast"
     assert report["page_title_ok"], docs_check["proc"].stderr[-2000:]
-    assert set(check_docs.BIG8_MODELS) <= set(report["page_depends_on"]), report["page_depends_on"]
-
-
-@pytest.mark.dbt
-def test_screenshots_are_rendered_pages_not_blank_images(docs_check: dict[str, Any]) -> None:
-    from PIL import Image
-
-    shots = [Path(p) for p in _report(docs_check)["screenshots"]]
-    assert [p.name for p in shots] == ["docs_index.png", "docs_fct_zl_features.png"]
-    for png in shots:
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        with Image.open(png) as image:
-            assert image.size == (1400, 900)
-            colors = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
-        assert len(colors) > 50, f"{png} looks blank ({len(colors)} colours)"
+    assert report["lineage_walk"][0] == "model.zl_forecast.zl_forecast"
+    assert report["lineage_walk"][-1] == FEATURES  # the feature matrix page links the eight bucket models
+    assert report["lineage_big8"] == sorted(check_docs.BIG8_MODELS)
+    shots = [Path(p).name for p in report["screenshots"]]
+    assert shots == ["docs_index.png", "docs_zl_forecast.png", "docs_zl_forecast_lineage.png"]
+    assert all(Path(p).stat().st_size > 10_000 for p in report["screenshots"])
