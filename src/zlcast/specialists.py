@@ -26,7 +26,10 @@ predictor at the cutoff given by :func:`zlcast.artifacts.live_cutoff`
 horizon, cutoff, features, settings, version, kind, training-data digest); a
 rerun with unchanged inputs loads instead of fitting, and a rerun with a few
 more days keeps the live cutoff (until ``retrain_after_days``) and only
-predicts with the stored predictors. What happened is reported in
+predicts with the stored predictors. Missing predictors are fitted first, in
+the worker processes of :mod:`zlcast.parallel` when the backend names an
+importable fit (``Backend.fit_ref``), then each predicts its rows. What
+happened is reported in
 ``result.attrs['fit_log']`` (a list of dicts with ``action`` = ``'fit'`` or
 ``'load'``).
 
@@ -586,10 +589,9 @@ def run_walk_forward(
         path = store.path_for(t.fp)
         zq = predict_cached(backend, path, t.rows, model_cols, settings)
         values = _to_values(zq, t.rows["sigma"].to_numpy(), t.horizon)
-        split = "oof" if t.kind == "oof" else "live"
-        target_dates = t.rows["target_date"] if t.kind == "oof" else None
+        target_dates = t.rows["target_date"] if t.kind == "oof" else None  # kind is the split: "oof" or "live"
         out.append(
-            long_predictions(t.rows["trade_date"], t.horizon, target_dates, backend.name, settings.quantiles, values, split, t.fold_id)
+            long_predictions(t.rows["trade_date"], t.horizon, target_dates, backend.name, settings.quantiles, values, t.kind, t.fold_id)
         )
     result = pd.concat(out, ignore_index=True) if out else empty_predictions()
     result.attrs["fit_log"] = log
