@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "python"))
 from dbt_helpers import truncate_data_dir  # noqa: E402
 
-from zlcast.benchmark import _RssSampler  # noqa: E402
+from zlcast.benchmark import RssSampler  # noqa: E402
 
 L0_PREFIXES = ("ml_specialist__", "ml_baseline_lightgbm", "ml_core_timeseries", "ml_cv_folds", "ml_rw_ewma")
 
@@ -40,7 +40,7 @@ def build(data: Path, work: Path, store: Path, threads: int, preset: str, label:
         proc = subprocess.Popen([str(Path(sys.executable).parent / "dbt"), "build", "--threads", str(threads), "--vars",
                                  vars_, "--target-path", str(target), "--log-path", str(work / "logs")],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-        sampler = _RssSampler(proc.pid)  # RSS of the dbt process plus its fit workers, summed
+        sampler = RssSampler(proc.pid)  # RSS of the dbt process plus its fit workers, summed
         sampler.start()
         proc.wait()
         sampler.stop()

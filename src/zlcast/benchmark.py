@@ -76,6 +76,7 @@ __all__ = [
     "BenchmarkConfig",
     "BenchmarkResult",
     "BuildTiming",
+    "RssSampler",
     "load_zl_series",
     "origin_targets",
     "rw_ewma_peer",
@@ -849,7 +850,7 @@ class BuildTiming:
     threads: int
 
 
-class _RssSampler:
+class RssSampler:
     """Samples the RSS of a process tree and attributes each sample to the dbt nodes running then."""
 
     def __init__(self, pid: int, interval_s: float = 0.2) -> None:
@@ -995,7 +996,7 @@ def run_dbt_build(
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=project_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, bufsize=1)
-    sampler = _RssSampler(proc.pid)
+    sampler = RssSampler(proc.pid)
     sampler.start()
     running: set[str] = set()
     tail: list[str] = []

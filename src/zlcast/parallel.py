@@ -31,7 +31,6 @@ T = TypeVar("T")
 
 _LOCK = threading.Lock()
 _POOL: ProcessPoolExecutor | None = None
-_POOL_SIZE = 0
 
 
 def resolve_workers(workers: int | None) -> int:
@@ -77,7 +76,7 @@ def shared_pool(workers: int) -> ProcessPoolExecutor:
     -------
     concurrent.futures.ProcessPoolExecutor
     """
-    global _POOL, _POOL_SIZE
+    global _POOL
     with _LOCK:
         if _POOL is None:
             _POOL = ProcessPoolExecutor(
@@ -86,16 +85,15 @@ def shared_pool(workers: int) -> ProcessPoolExecutor:
                 initializer=_exit_with_parent,
                 initargs=(os.getpid(),),
             )
-            _POOL_SIZE = workers
             atexit.register(shutdown_pool)
         return _POOL
 
 
 def shutdown_pool() -> None:
     """Stop the shared pool (its workers exit); the next :func:`shared_pool` call starts a new one."""
-    global _POOL, _POOL_SIZE
+    global _POOL
     with _LOCK:
-        pool, _POOL, _POOL_SIZE = _POOL, None, 0
+        pool, _POOL = _POOL, None
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
 
