@@ -15,6 +15,7 @@ from zlcast.ensemble import (
     causal_ewma,
     ensemble_forecast,
     make_monotone,
+    online_scales,
     weighted_quantile,
 )
 from zlcast.evaluation import coverage, wide_quantiles
@@ -27,6 +28,7 @@ Q = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
 def _settings(**kw: object) -> EnsembleSettings:
     base = dict(horizons=H, quantiles=Q, start=pd.Timestamp("2018-07-01"), block_months=3, min_train_origins=80,
+                calibration="symmetric",
                 smooth_halflife=3.0, calib_prior_obs=0.0)
     base.update(kw)
     return EnsembleSettings(**base)  # type: ignore[arg-type]
@@ -106,6 +108,45 @@ def test_weighted_quantile_and_scales() -> None:
     assert np.log(shrunk[0, 1]) == pytest.approx(0.5 * np.log(sc[0, 1]))
 
 
+def _too_narrow(n: int, h: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unit-normal z-quantiles for outcomes twice as wide, daily origins, outcomes known h rows later."""
+    zy = np.random.default_rng(seed).normal(size=n) * 2.0
+    zhat = np.tile(normal_quantiles(Q), (n, 1))
+    origins = pd.bdate_range("2015-01-01", periods=n + h).to_numpy()
+    return zhat, zy, origins[:n], origins[h:]
+
+
+def test_online_scales_bring_a_too_narrow_band_to_its_coverage() -> None:
+    zhat, zy, origins, resolved = _too_narrow(6000, 20)
+    sc = online_scales(zhat, zy, origins, resolved, Q, gamma=0.01, bounds=(0.2, 5.0))
+    assert sc.shape == (6000, 2, len(Q))
+    np.testing.assert_array_equal(sc[0], np.ones((2, len(Q))))  # nothing resolved before the first origin
+    assert (sc[:, :, 3] == 1.0).all()  # the median is never scaled
+    cal = apply_calibration(zhat, sc, Q)
+    late = slice(3000, None)
+    assert coverage(zy[late], cal[late, 1], cal[late, 5]) == pytest.approx(0.8, abs=0.03)
+    assert coverage(zy[late], cal[late, 0], cal[late, 6]) == pytest.approx(0.9, abs=0.03)
+    assert coverage(zy[late], zhat[late, 1], zhat[late, 5]) < 0.5  # uncalibrated
+    assert np.median(sc[late, 0, 1]) == pytest.approx(2.0, rel=0.15)
+
+
+def test_online_scales_use_only_outcomes_resolved_before_each_origin() -> None:
+    zhat, zy, origins, resolved = _too_narrow(800, 5)
+    sc = online_scales(zhat, zy, origins, resolved, Q, gamma=0.02)
+    i = 500
+    zy2 = zy.copy()
+    late = resolved >= origins[i]
+    zy2[late] = -zy2[late] * 3.0
+    sc2 = online_scales(zhat, zy2, origins, resolved, Q, gamma=0.02)
+    np.testing.assert_array_equal(sc[: i + 1], sc2[: i + 1])
+    assert not np.array_equal(sc[i + 10:], sc2[i + 10:])
+    # unrealised outcomes (NaN) never move the scales
+    none = online_scales(zhat, np.full(800, np.nan), origins, resolved, Q, gamma=0.02)
+    assert (none == 1.0).all()
+    with pytest.raises(ValueError, match="ascending"):
+        online_scales(zhat, zy, origins[::-1], resolved, Q, gamma=0.02)
+
+
 def test_make_monotone() -> None:
     v = np.array([[0.3, 0.1, 0.2, 0.2, 0.5]])
     out = make_monotone(v, 0.01)
@@ -138,6 +179,33 @@ def test_calibration_moves_coverage_toward_80(frames: tuple[pd.DataFrame, ...],
     # without calibration the coverage stays low
     nocal, _ = ensemble_forecast(preds, targets, zl, _settings(blend_grid=(1.0,), calibration="none"))
     assert _cov(nocal, targets, "zl_ensemble", start) < 0.65
+
+
+def test_online_calibration_moves_coverage_toward_80(frames: tuple[pd.DataFrame, ...]) -> None:
+    zl, targets, preds = frames
+    final, diag = ensemble_forecast(preds, targets, zl, _settings(blend_grid=(1.0,), calibration="online",
+                                                                  calib_gamma=0.02))
+    validate_predictions(final)
+    assert abs(_cov(final, targets, "zl_ensemble", "2019-01-01") - 0.8) < 0.06
+    later = diag[(diag["parameter"] == "scale_lo_q10_q90") & (diag["cutoff"] >= pd.Timestamp("2019-01-01"))]
+    assert (later["value"] > 1.3).all()
+
+
+def test_online_final_unchanged_by_targets_realised_after_origin(frames: tuple[pd.DataFrame, ...]) -> None:
+    """Online mode: the row of origin d only uses outcomes whose target date is before d."""
+    zl, targets, preds = frames
+    s = _settings(calibration="online", calib_gamma=0.02)
+    final, _ = ensemble_forecast(preds, targets, zl, s)
+    rng = np.random.default_rng(4)
+    for d in (pd.Timestamp("2019-02-14"), pd.Timestamp("2019-06-03")):
+        t2 = targets.copy()
+        late = t2["target_date"] >= d
+        t2.loc[late, "fwd_log_return"] = rng.permutation(t2.loc[late, "fwd_log_return"].to_numpy()) * 2.0
+        f2, _ = ensemble_forecast(preds, t2, zl, s)
+        sel = lambda f: f[(f["split"] == "oof") & (f["as_of_date"] <= d)].reset_index(drop=True)  # noqa: E731
+        pd.testing.assert_frame_equal(sel(final), sel(f2))
+        later = lambda f: f[(f["split"] == "oof") & (f["as_of_date"] > d)]["value"].to_numpy()  # noqa: E731
+        assert not np.allclose(later(final), later(f2))
 
 
 def test_blend_weight_learned_from_past(frames: tuple[pd.DataFrame, ...]) -> None:
