@@ -20,8 +20,8 @@ from zlcast.frames import validate_features, validate_targets, validate_zl
 from zlcast.settings import ForecastSettings
 
 LOG = logging.getLogger(__name__)
-#: meta keys that are not ForecastSettings fields
-_PIPELINE_KEYS = {"bucket", "core_ts", "eval_start"}
+#: meta keys that are not ForecastSettings fields (sections of other layers: `core_ts`, L1 `meta`, L2 `ensemble`)
+_PIPELINE_KEYS = {"bucket", "core_ts", "eval_start", "meta", "ensemble"}
 
 
 def settings_from_meta(meta: Mapping[str, Any] | None) -> ForecastSettings:
