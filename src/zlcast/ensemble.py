@@ -46,8 +46,8 @@ Calibrated bands cost a little pinball where the miss pattern shifts late (60 da
 
 Output: model ``settings.model`` at ``settings.quantiles`` for every meta OOF origin from the first
 block on (``split='oof'``, ``fold_id`` = block id) and for the meta's live origins (``split='live'``,
-``fold_id`` -1, parameters fitted at the first live origin, smoothing state carried over from the OOF
-series before it).
+``fold_id`` -1, blend weight and block scales fitted at the first live origin, smoothing state and online
+scales carried over from the OOF series before it).
 """
 
 from __future__ import annotations
