@@ -452,11 +452,12 @@ def _fit_missing(
 
     cols = [*columns]
     todo: list[_Task] = []
+    queued: set[str] = set()
     for t in tasks:
         digest = frame_digest(t.train[["trade_date", "target_date", LABEL, *cols]].reset_index(drop=True))
         extra = {"kind": t.kind, "data": digest, "backend": dict(backend.identity)}
         t.fp = fingerprint(backend.name, t.horizon, t.cutoff, cols, settings, extra=extra)
-        if not store.exists(t.fp) and t.fp not in {u.fp for u in todo}:
+        if t.fp not in queued and not store.exists(t.fp):
             t.manifest = {
                 "model": backend.name,
                 "horizon": int(t.horizon),
@@ -470,6 +471,7 @@ def _fit_missing(
                 "settings": settings.to_dict(),
             }
             todo.append(t)
+            queued.add(t.fp)
     workers = settings.fit_workers if backend.fit_ref is not None else 1
     fit: str | Callable[..., Mapping[str, Any] | None] = backend.fit_ref if backend.fit_ref is not None else backend.fit
     jobs = [(str(store.root), t.fp, fit, t.train, cols, settings, t.horizon, t.manifest) for t in todo]
