@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test env dbt-build docs benchmark benchmark-sql benchmark-forecast clean
+.PHONY: build test env dbt-build docs benchmark benchmark-sql benchmark-forecast signals clean
 
 env: $(STAMP)
 
@@ -41,6 +41,10 @@ benchmark-forecast: $(STAMP)
 
 benchmark-sql: $(STAMP)
 	$(BIN)/python scripts/benchmark_sql.py
+
+# Median signals of the features and the roll carry, scored against the walk on a built warehouse (README "Results").
+signals: $(STAMP)
+	$(BIN)/python scripts/check_median_signals.py $(if $(SIGNALS_WAREHOUSE),--warehouse $(SIGNALS_WAREHOUSE))
 
 clean:
 	$(BIN)/dbt clean
