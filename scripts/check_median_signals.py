@@ -14,7 +14,7 @@ choice may look at) and on 2020-2025 (the years the product is judged on):
   looking at 2020-2025;
 * the roll carry of the front-month series (trailing 250 sessions of roll gaps).
 
-See zlcast.signals for the method. Takes about 10 s on the real data.
+See zlcast.signals for the method. Takes about 6 s on the real data.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import sys
 import duckdb
 import pandas as pd
 
-from zlcast.evaluation import EVAL_QUANTILES
+from zlcast.evaluation import EVAL_QUANTILES, wide_quantiles
 from zlcast.frames import feature_columns
 from zlcast.signals import combination_tilt, roll_carry_tilt, tilt_skill, univariate_tilts
 
@@ -41,7 +41,7 @@ def _load(path: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataF
         features = con.sql("select * from fct_zl_features where is_valid_origin order by trade_date").df()
         targets = con.sql("select trade_date, horizon_days, target_date, fwd_log_return from fct_zl_targets").df()
         rw = con.sql(
-            "select as_of_date, horizon_days, quantile, value from ml_rw_ewma where split = 'oof'"
+            "select model, as_of_date, horizon_days, quantile, value, split from ml_rw_ewma where split = 'oof'"
         ).df()
         bars = con.sql(
             "select trade_date, close_price, is_roll from int_futures__continuous"
@@ -60,10 +60,8 @@ def _pre_score(skill: dict[str, float]) -> float:
 
 def _rows(features: pd.DataFrame, targets: pd.DataFrame, rw: pd.DataFrame, bars: pd.DataFrame, h: int) -> list[dict[str, object]]:
     cols = feature_columns(features)
-    q = rw[rw["horizon_days"] == h].pivot_table(index="as_of_date", columns="quantile", values="value")
-    q.index = pd.DatetimeIndex(pd.to_datetime(q.index))
-    q.columns = [round(float(c), 6) for c in q.columns]
-    q = q[list(EVAL_QUANTILES)]
+    w = wide_quantiles(rw[rw["horizon_days"] == h], EVAL_QUANTILES)
+    q = w.set_index(pd.DatetimeIndex(pd.to_datetime(w["as_of_date"]))).drop(columns=["model", "as_of_date", "horizon_days"])
     t = targets[targets["horizon_days"] == h]
     actual = pd.Series(t["fwd_log_return"].to_numpy(), index=pd.DatetimeIndex(pd.to_datetime(t["trade_date"])))
     tilts = univariate_tilts(features, targets, h, cols)

@@ -198,8 +198,9 @@ def tilt_skill(
     Parameters
     ----------
     rw_quantiles : pandas.DataFrame
-        The walk's h-day log-return quantiles, one column per level in ``quantiles``,
-        indexed by origin.
+        The walk's h-day log-return quantiles indexed by origin, one column per
+        level of ``quantiles`` in that order (e.g. the ``q10, q50, q90`` columns of
+        :func:`zlcast.evaluation.wide_quantiles`).
     actual : pandas.Series
         Realised h-day log returns by origin.
     tilt : pandas.Series
@@ -215,7 +216,9 @@ def tilt_skill(
         where the walk and the actual exist (NaN for an empty period).
     """
     idx = rw_quantiles.index.intersection(actual.dropna().index)
-    q = rw_quantiles.loc[idx, list(quantiles)].to_numpy(dtype="float64")
+    if rw_quantiles.shape[1] != len(quantiles):
+        raise ValueError(f"rw_quantiles has {rw_quantiles.shape[1]} columns for {len(quantiles)} quantile levels")
+    q = rw_quantiles.loc[idx].to_numpy(dtype="float64")
     y = actual.loc[idx].to_numpy(dtype="float64")
     mu = tilt.reindex(idx).fillna(0.0).to_numpy(dtype="float64")
     out: dict[str, float] = {}

@@ -8,7 +8,7 @@ import pytest
 
 from _forecast_synth import synthetic_targets, synthetic_zl
 from zlcast.baselines import rw_ewma_quantiles
-from zlcast.evaluation import EVAL_QUANTILES
+from zlcast.evaluation import EVAL_QUANTILES, wide_quantiles
 from zlcast.signals import combination_tilt, expanding_zscore, roll_carry_tilt, tilt_skill, univariate_tilts
 
 H = 20
@@ -29,11 +29,8 @@ def _frames(n: int = 1500, seed: int = 0, n_noise: int = 5) -> tuple[pd.DataFram
 
 
 def _rw(zl: pd.DataFrame, targets: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    preds = rw_ewma_quantiles(zl, (H,), EVAL_QUANTILES)
-    preds = preds[preds["split"] == "oof"]
-    q = preds.pivot_table(index="as_of_date", columns="quantile", values="value")
-    q.index = pd.DatetimeIndex(q.index)
-    q.columns = [round(float(c), 6) for c in q.columns]
+    w = wide_quantiles(rw_ewma_quantiles(zl, (H,), EVAL_QUANTILES))
+    q = w.set_index(pd.DatetimeIndex(w["as_of_date"])).drop(columns=["model", "as_of_date", "horizon_days"])
     actual = pd.Series(targets["fwd_log_return"].to_numpy(), index=pd.DatetimeIndex(targets["trade_date"]))
     return q, actual
 
@@ -127,3 +124,5 @@ def test_tilt_skill_is_zero_without_a_tilt_and_nan_for_an_empty_period() -> None
     out = tilt_skill(q, actual, pd.Series(0.0, index=q.index), {"all": ALL["all"], "none": ("1990-01-01", "1990-12-31")})
     assert out["all"] == pytest.approx(0.0)
     assert np.isnan(out["none"])
+    with pytest.raises(ValueError, match="2 columns for 3 quantile levels"):
+        tilt_skill(q.iloc[:, :2], actual, pd.Series(0.0, index=q.index), ALL)
