@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test env dbt-build docs benchmark benchmark-sql benchmark-forecast signals clean
+.PHONY: build test test-fast lint env dbt-build docs benchmark benchmark-sql benchmark-forecast signals clean
 
 env: $(STAMP)
 
@@ -24,6 +24,17 @@ build: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Unit tests only (no dbt, no AutoGluon fit): about a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+# ruff (lint + format), mypy on the package, sqlfluff on models, macros and tests/dbt.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/sqlfluff lint models macros python_models tests/dbt analyses --processes 2
+
 docs: $(STAMP)
 	$(BIN)/python scripts/check_docs.py
 
@@ -33,14 +44,14 @@ BENCH_START ?= 2020-01-02
 BENCH_END ?= 2025-06-30
 BENCH_OUT ?= benchmark_out
 benchmark: $(STAMP)
-	$(BIN)/python scripts/benchmark.py --data-dir $(BENCH_DATA) --start $(BENCH_START) --end $(BENCH_END) \
+	$(BIN)/python benchmarks/run_benchmark.py --data-dir $(BENCH_DATA) --start $(BENCH_START) --end $(BENCH_END) \
 		--out $(BENCH_OUT) --timings $(BENCH_ARGS)
 
 benchmark-forecast: $(STAMP)
-	$(BIN)/python scripts/benchmark_forecast.py $(BENCH_DATA)
+	$(BIN)/python benchmarks/benchmark_forecast.py $(BENCH_DATA)
 
 benchmark-sql: $(STAMP)
-	$(BIN)/python scripts/benchmark_sql.py
+	$(BIN)/python benchmarks/benchmark_sql.py
 
 # Median signals of the features and the roll carry, scored against the walk on a built warehouse (README "Results").
 signals: $(STAMP)

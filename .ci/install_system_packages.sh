@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the tests need besides Python: headless chromium (and a font) for the dbt docs check
-# (scripts/check_docs.py, tests/python/test_docs.py). Idempotent and quiet: installs only what is missing.
+# (scripts/check_docs.py, tests/integration/test_docs.py). Idempotent and quiet: installs only what is missing.
 # Needs root or passwordless sudo; exits 1 with a message otherwise (the docs test then skips and says why).
 set -euo pipefail
 

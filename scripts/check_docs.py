@@ -38,10 +38,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from zlcast.settings import BUCKETS
+
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "zl_forecast"
-BIG8 = ("crush", "china", "fx", "fed", "tariff", "biofuel", "energy", "volatility")
-BIG8_MODELS = tuple(f"model.{PROJECT}.int_big8__{b}" for b in BIG8)
+BIG8_MODELS = tuple(f"model.{PROJECT}.int_big8__{b}" for b in BUCKETS)
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",

@@ -14,7 +14,7 @@ choice may look at) and on 2020-2025 (the years the product is judged on):
   looking at 2020-2025;
 * the roll carry of the front-month series (trailing 250 sessions of roll gaps).
 
-See zlcast.signals for the method. Takes about 6 s on the real data.
+See zlcast.forecast.signals for the method. Takes about 6 s on the real data.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import sys
 import duckdb
 import pandas as pd
 
-from zlcast.evaluation import EVAL_QUANTILES, wide_quantiles
-from zlcast.frames import feature_columns
-from zlcast.signals import combination_tilt, roll_carry_tilt, tilt_skill, univariate_tilts
+from zlcast.forecast.evaluation import EVAL_QUANTILES, wide_quantiles
+from zlcast.forecast.frames import feature_columns
+from zlcast.forecast.signals import combination_tilt, roll_carry_tilt, tilt_skill, univariate_tilts
 
 PERIODS = {"2012-2015": ("2012-01-01", "2015-12-31"), "2016-2019": ("2016-01-01", "2019-12-31"), "2020-2025": ("2020-01-01", "2025-12-31")}
 PRE = ("2012-2015", "2016-2019")

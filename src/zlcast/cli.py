@@ -26,7 +26,7 @@ DEFAULT_DEMO_DIR = Path("state/demo_data")
 
 
 def _load_dbn(args: argparse.Namespace) -> int:
-    from zlcast.dbn import write_futures_daily
+    from zlcast.data.dbn import write_futures_daily
 
     n = write_futures_daily([Path(p) for p in args.paths], Path(args.out))
     print(f"wrote {n} rows to {args.out}")
@@ -34,7 +34,7 @@ def _load_dbn(args: argparse.Namespace) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from zlcast.demo_data import write_demo_data
+    from zlcast.data.demo_data import write_demo_data
 
     out = write_demo_data(Path(args.out), seed=args.seed)
     print(f"demo data set (synthetic) in {out}")
@@ -42,7 +42,7 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from zlcast.contract import validate_data_dir
+    from zlcast.data.contract import validate_data_dir
 
     data_dir = Path(args.data_dir or os.environ.get("ZL_DATA_DIR") or DEFAULT_DEMO_DIR)
     report = validate_data_dir(data_dir, Path(args.roots_seed), Path(args.macro_seed))
@@ -74,13 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--macro-seed", default="seeds/macro_series.csv")
     p.set_defaults(func=_validate)
 
-    from zlcast import publish
+    from zlcast.serve import publish
 
     p = sub.add_parser("publish", help="publish the marts of the last successful dbt build to state/published/current")
     publish.add_arguments(p)
     p.set_defaults(func=publish.run)
 
-    from zlcast import report
+    from zlcast.serve import report
 
     p = sub.add_parser("report", help="render the HTML forecast report with PNG charts")
     report.add_arguments(p)

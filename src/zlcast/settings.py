@@ -1,12 +1,25 @@
-"""Forecast settings: one frozen, validated object shared by every forecast module.
+"""Settings: the one source of truth of the product's shape, and the L0 (AutoGluon) settings.
 
-A :class:`ForecastSettings` is built from a named preset (``fast``, ``quality``,
-``tune``) plus optional overrides, usually from the dbt model config::
+:class:`ProjectSettings` is built once per dbt Python model from its ``config.meta['forecast']`` (rendered
+from the dbt vars of ``dbt_project.yml``) and every layer derives from it::
 
-    settings = ForecastSettings.from_config({"presets": "quality", "seed": 7})
+    project = ProjectSettings.from_meta(dbt.config.get("meta"))
+    project.horizons, project.quantiles, project.buckets, project.ewma_lambda   # shared by every layer
+    project.forecast            # ForecastSettings of the L0 models (presets, time limits, store, seed)
+    project.core_ts_settings()  # CoreTSSettings  (section ``core_ts``)
+    project.meta_settings()     # MetaSettings    (section ``meta``)
+    project.ensemble_settings() # EnsembleSettings (section ``ensemble``)
 
-Presets
--------
+The SQL side reads the same dbt vars (``horizons`` in ``fct_zl_targets``, ``buckets`` in
+``fct_zl_features`` and ``fct_l0_predictions``, the enabled specialists), so changing a horizon or dropping
+a bucket is one edit of a var. The module constants below are the vars' defaults for code that runs
+without dbt (tests, benchmarks); a unit test keeps them equal to ``dbt_project.yml``.
+
+Values from a dbt ``meta`` arrive as text (``"[5, 20, 60]"``, ``"True"``, ``"none"``): every settings
+class reads them through :func:`coerce_fields`, the one text-to-value conversion of the package.
+
+Presets of the L0 models (:class:`ForecastSettings`)
+----------------------------------------------------
 ``fast`` (default)
     LightGBM only (AutoGluon ``GBM``), small ``num_boost_round``, no bagging, a
     short time limit. Sized so that the whole L0 layer (8 buckets x 3 horizons x
@@ -21,7 +34,7 @@ Presets
 
 Search spaces are stored JSON-friendly (``{"space": "real", "lower": ...}``) so
 that the settings stay hashable into a fingerprint; the AutoGluon ``space``
-objects are built only at fit time (see :func:`zlcast.specialists.autogluon_hyperparameters`).
+objects are built only at fit time (see :func:`zlcast.forecast.specialists.autogluon_hyperparameters`).
 """
 
 from __future__ import annotations
@@ -36,12 +49,40 @@ from typing import Any
 
 import pandas as pd
 
+from zlcast import __version__
+
 __all__ = [
-    "ForecastSettings",
-    "PRESETS",
+    "BUCKETS",
+    "EVAL_START",
+    "EWMA_LAMBDA",
+    "HORIZONS",
     "NON_MODEL_KEYS",
+    "OOF_START",
+    "PRESETS",
+    "QUANTILES",
+    "ForecastSettings",
+    "ProjectSettings",
+    "coerce_fields",
+    "coerce_value",
+    "is_unset",
     "preset_names",
 ]
+
+#: Forecast horizons in ZL trading sessions (dbt var ``horizons``).
+HORIZONS: tuple[int, ...] = (5, 20, 60)
+#: Quantile levels of every model and of the published forecast (dbt var ``quantiles``).
+QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+#: The Big 8 buckets (dbt var ``buckets``): each has ``macros/big8/<bucket>.sql``, ``int_big8__<bucket>`` and
+#: ``ml_specialist__<bucket>``. The var may list a subset; these are the ones the project knows.
+BUCKETS: tuple[str, ...] = ("crush", "china", "fx", "fed", "tariff", "biofuel", "energy", "volatility")
+#: Feature group of ZL's own price features, shared by every specialist (``core__`` columns).
+CORE_GROUP = "core"
+#: EWMA decay of the reference random walk and of the z scale of every layer (dbt var ``ewma_lambda``).
+EWMA_LAMBDA = 0.94
+#: First day of the first out-of-fold validation block (dbt var ``forecast_oof_start``).
+OOF_START = "2016-01-01"
+#: First origin of the scored period: evaluation, VaR backtest, buyer's backtest (dbt var ``forecast_eval_start``).
+EVAL_START = "2020-01-01"
 
 #: Settings keys that never change a fitted model, left out of fingerprints.
 NON_MODEL_KEYS: frozenset[str] = frozenset(
@@ -160,52 +201,132 @@ def _to_timestamp(value: Any) -> pd.Timestamp:
     return ts.normalize()
 
 
-_INT_FIELDS = {"fold_months", "min_train_rows", "seed", "retrain_after_days", "num_bag_folds", "tune_num_trials"}
-_OPTIONAL_INT_FIELDS = {"embargo_days", "num_cpus", "fit_workers"}
-_FLOAT_FIELDS = {"time_limit_s", "tuning_frac"}
-_DICT_FIELDS = {"tabular_hyperparameters", "lgbm_params"}
-_SEQ_FIELDS = {"horizons", "quantiles", "exclude_features"}
-_NONE_STRINGS = {"", "none", "null"}
+_NONE_TEXT = frozenset({"", "none", "null"})
+_TRUE_TEXT = frozenset({"true", "1", "yes"})
+_BOOL_TEXT = _TRUE_TEXT | {"false", "0", "no"}
 
 
-def _coerce(name: str, value: Any) -> Any:
-    """Coerce a settings value given as text (dbt renders ``meta`` values as strings).
+def is_unset(value: Any) -> bool:
+    """True for a value that means "not set": None or the text ``""``, ``none``, ``null`` (any case).
 
     Parameters
     ----------
-    name : str
-        Field name.
     value : Any
-        Raw value.
+
+    Returns
+    -------
+    bool
+    """
+    return value is None or (isinstance(value, str) and value.strip().lower() in _NONE_TEXT)
+
+
+def _as_int(value: Any) -> int:
+    """An integer from an int, an integral float or its text; anything else raises ``ValueError``."""
+    if isinstance(value, bool):
+        raise ValueError("expected an integer")
+    number = float(value) if isinstance(value, str) else value
+    if isinstance(number, float) and not number.is_integer():
+        raise ValueError("expected an integer")
+    return int(number)
+
+
+def _as_list(value: Any) -> list[Any]:
+    """Items of a sequence given as a list/tuple, JSON text (``"[5, 20]"``) or comma-separated text."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return list(json.loads(text))
+            except json.JSONDecodeError:
+                pass
+        items = [t.strip().strip("'\"") for t in text.strip("[]()").split(",")]
+        return [t for t in items if t]
+    return list(value)
+
+
+def coerce_value(kind: str, value: Any) -> Any:
+    """Coerce one settings value that may come as text from a dbt ``meta`` config.
+
+    Parameters
+    ----------
+    kind : str
+        ``str``, ``int``, ``float``, ``bool``, ``date``, ``dict``, ``ints``, ``floats`` or ``strs``;
+        the prefix ``opt_`` (e.g. ``opt_int``) also accepts "not set" (:func:`is_unset`) and returns None.
+    value : Any
+        Raw value: already typed, or text (``"30"``, ``"true"``, ``"[5, 20, 60]"``, ``"a, b"``, JSON for dicts).
 
     Returns
     -------
     Any
-        ``"30"`` -> 30.0 for floats, ``"0"`` -> 0 for ints, ``"none"``/``""`` -> None
-        for optional fields, ``"true"`` -> True, JSON text -> dict/list.
+        The typed value (sequence kinds give tuples).
+
+    Raises
+    ------
+    ValueError
+        When the value cannot be read as ``kind``.
     """
+    if kind.startswith("opt_") and is_unset(value):
+        return None
+    if value is None:
+        raise ValueError("a value is required")
+    base = kind.removeprefix("opt_")
     text = value.strip() if isinstance(value, str) else None
-    if name in _OPTIONAL_INT_FIELDS or name == "tabular_presets":
-        if value is None or (text is not None and text.lower() in _NONE_STRINGS):
-            return None
-    if name in _INT_FIELDS or name in _OPTIONAL_INT_FIELDS:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError("expected an integer")
-        return int(text) if text is not None else int(value)
-    if name in _FLOAT_FIELDS:
-        return float(text) if text is not None else float(value)
-    if name == "tuning":
+    if base == "str":
+        return str(value)
+    if base == "int":
+        return _as_int(value)
+    if base == "float":
+        return float(value)
+    if base == "bool":
         if text is not None:
-            if text.lower() not in {"true", "false", "1", "0", "yes", "no"}:
-                raise ValueError("expected true or false")
-            return text.lower() in {"true", "1", "yes"}
+            if text.lower() not in _BOOL_TEXT:
+                raise ValueError(f"expected true or false, got {value!r}")
+            return text.lower() in _TRUE_TEXT
         return bool(value)
-    if name in _DICT_FIELDS and text is not None:
-        return json.loads(text)
-    if name in _SEQ_FIELDS and text is not None:
-        parsed = json.loads(text) if text.startswith("[") else [t for t in text.split(",") if t.strip()]
-        return tuple(parsed)
-    return value
+    if base == "date":
+        return _to_timestamp(value)
+    if base == "dict":
+        return copy.deepcopy(dict(json.loads(text) if text is not None else value))
+    items = _as_list(value)
+    if base == "ints":
+        return tuple(_as_int(v) for v in items)
+    if base == "floats":
+        return tuple(float(v) for v in items)
+    if base == "strs":
+        return tuple(str(v) for v in items)
+    raise ValueError(f"unknown settings kind {kind!r}")
+
+
+def coerce_fields(obj: object, kinds: Mapping[str, str]) -> None:
+    """Coerce the fields of a frozen settings dataclass in place (see :func:`coerce_value`).
+
+    Parameters
+    ----------
+    obj : dataclass instance
+        Frozen or not; fields are set with ``object.__setattr__``.
+    kinds : Mapping
+        Field name -> kind.
+
+    Raises
+    ------
+    ValueError
+        Naming the class and the field whose value cannot be read.
+    """
+    for name, kind in kinds.items():
+        try:
+            object.__setattr__(obj, name, coerce_value(kind, getattr(obj, name)))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"invalid {type(obj).__name__}: {name}={getattr(obj, name)!r} ({err})") from err
+
+
+_FORECAST_KINDS: dict[str, str] = {
+    "horizons": "ints", "quantiles": "floats", "oof_start": "date", "fold_months": "int",
+    "embargo_days": "opt_int", "min_train_rows": "int", "time_limit_s": "float", "presets": "str",
+    "tabular_presets": "opt_str", "seed": "int", "artifact_dir": "str", "retrain_after_days": "int",
+    "tabular_hyperparameters": "dict", "num_bag_folds": "int", "tuning": "bool", "tune_num_trials": "int",
+    "tuning_frac": "float", "lgbm_params": "dict", "exclude_features": "strs", "num_cpus": "opt_int",
+    "fit_workers": "opt_int", "ewma_lambda": "float",
+}
 
 
 def _jsonable(value: Any) -> Any:
@@ -286,14 +407,16 @@ class ForecastSettings:
         threads fit in parallel and multi-threaded LightGBM under contention is
         several times slower; None lets AutoGluon/LightGBM use every core).
     fit_workers : int or None
-        Worker processes for the walk-forward fits (:mod:`zlcast.parallel`;
+        Worker processes for the walk-forward fits (:mod:`zlcast.forecast.parallel`;
         None: one per core, 1: fit in the dbt process). Results do not depend
         on it.
+    ewma_lambda : float
+        EWMA decay of the volatility that standardises the targets (the project's).
     """
 
-    horizons: tuple[int, ...] = (5, 20, 60)
-    quantiles: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-    oof_start: pd.Timestamp = field(default_factory=lambda: pd.Timestamp("2020-01-01"))
+    horizons: tuple[int, ...] = HORIZONS
+    quantiles: tuple[float, ...] = QUANTILES
+    oof_start: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(OOF_START))
     fold_months: int = 12
     embargo_days: int | None = None
     min_train_rows: int = 250
@@ -316,21 +439,11 @@ class ForecastSettings:
     exclude_features: tuple[str, ...] = ("core__zl_log_close",)
     num_cpus: int | None = 1
     fit_workers: int | None = None
+    ewma_lambda: float = EWMA_LAMBDA
 
     def __post_init__(self) -> None:
         """Normalise types and validate values (raises ``ValueError``)."""
-        for f in dataclasses.fields(self):
-            try:
-                value = _coerce(f.name, getattr(self, f.name))
-            except (TypeError, ValueError, json.JSONDecodeError) as err:
-                raise ValueError(f"invalid ForecastSettings: {f.name}={getattr(self, f.name)!r} ({err})") from err
-            object.__setattr__(self, f.name, value)
-        object.__setattr__(self, "horizons", tuple(int(h) for h in self.horizons))
-        object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))
-        object.__setattr__(self, "oof_start", _to_timestamp(self.oof_start))
-        object.__setattr__(self, "exclude_features", tuple(str(c) for c in self.exclude_features))
-        object.__setattr__(self, "tabular_hyperparameters", copy.deepcopy(dict(self.tabular_hyperparameters)))
-        object.__setattr__(self, "lgbm_params", copy.deepcopy(dict(self.lgbm_params)))
+        coerce_fields(self, _FORECAST_KINDS)
         errors = _validate(self)
         if errors:
             raise ValueError("invalid ForecastSettings: " + "; ".join(errors))
@@ -507,6 +620,171 @@ def _validate(s: ForecastSettings) -> list[str]:
         errors.append("lgbm_params must contain num_boost_round")
     if s.fit_workers is not None and s.fit_workers < 1:
         errors.append(f"fit_workers must be >= 1 or None, got {s.fit_workers}")
+    if not 0.0 < s.ewma_lambda < 1.0:
+        errors.append(f"ewma_lambda must lie in (0, 1), got {s.ewma_lambda}")
     if s.num_cpus is not None and s.num_cpus < 1:
         errors.append(f"num_cpus must be >= 1 or None, got {s.num_cpus}")
     return errors
+
+
+#: Settings shared by every layer, set once (dbt vars) and injected into the per-layer settings.
+SHARED_KEYS: tuple[str, ...] = ("horizons", "quantiles", "buckets", "ewma_lambda", "oof_start", "eval_start", "seed")
+#: Sections of ``meta['forecast']`` holding the settings of one layer.
+SECTIONS: tuple[str, ...] = ("core_ts", "meta", "ensemble")
+_PROJECT_KINDS: dict[str, str] = {
+    "horizons": "ints", "quantiles": "floats", "buckets": "strs", "ewma_lambda": "float", "oof_start": "date",
+    "eval_start": "date", "seed": "int",
+}
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """The product's settings, shared by every layer (immutable).
+
+    Parameters
+    ----------
+    horizons : tuple of int
+        Forecast horizons in ZL trading sessions, ascending.
+    quantiles : tuple of float
+        Quantile levels of every model and of the published forecast, ascending, symmetric around 0.5.
+    buckets : tuple of str
+        Big 8 buckets in use (a subset of :data:`BUCKETS`, in that order).
+    ewma_lambda : float
+        EWMA decay of the reference random walk and of every z scale.
+    oof_start : pandas.Timestamp
+        First day of the first out-of-fold block of the L0 models.
+    eval_start : pandas.Timestamp
+        First origin scored (evaluation, VaR backtest, buyer's backtest).
+    seed : int
+        Seed of every model and of the Monte Carlo.
+    forecast : ForecastSettings
+        L0 settings (AutoGluon presets, time limits, predictor store); its horizons, quantiles, oof_start and
+        seed are the project's.
+    core_ts, meta, ensemble : Mapping
+        Overrides of the ``core_ts`` / L1 / L2 settings (sections of ``meta['forecast']``); they may not set a
+        shared key.
+    """
+
+    horizons: tuple[int, ...] = HORIZONS
+    quantiles: tuple[float, ...] = QUANTILES
+    buckets: tuple[str, ...] = BUCKETS
+    ewma_lambda: float = EWMA_LAMBDA
+    oof_start: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(OOF_START))
+    eval_start: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(EVAL_START))
+    seed: int = 0
+    forecast: ForecastSettings | None = None
+    core_ts: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    meta: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    ensemble: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        """Normalise types, validate, and derive the L0 settings (raises ``ValueError``)."""
+        coerce_fields(self, _PROJECT_KINDS)
+        unknown = [b for b in self.buckets if b not in BUCKETS]
+        if unknown or len(set(self.buckets)) != len(self.buckets) or not self.buckets:
+            raise ValueError(f"invalid ProjectSettings: buckets must be a non-empty subset of {list(BUCKETS)}, "
+                             f"got {list(self.buckets)}")
+        object.__setattr__(self, "buckets", tuple(b for b in BUCKETS if b in self.buckets))
+        if not 0.0 < self.ewma_lambda < 1.0:
+            raise ValueError(f"invalid ProjectSettings: ewma_lambda must lie in (0, 1), got {self.ewma_lambda}")
+        q = self.quantiles
+        if any(abs(a + b - 1.0) > 1e-9 for a, b in zip(q, reversed(q), strict=True)):
+            raise ValueError(f"invalid ProjectSettings: quantiles must be symmetric around 0.5, got {q}")
+        for name in SECTIONS:
+            section = dict(getattr(self, name) or {})
+            shared = sorted(set(section) & set(SHARED_KEYS))
+            if shared:
+                raise ValueError(f"forecast.{name} sets {shared}: project settings, set once (dbt vars) for every layer")
+            object.__setattr__(self, name, section)
+        base = self.forecast.to_dict() if self.forecast is not None else {}
+        shared_l0 = {"horizons": self.horizons, "quantiles": self.quantiles, "oof_start": self.oof_start,
+                     "seed": self.seed, "ewma_lambda": self.ewma_lambda}
+        object.__setattr__(self, "forecast", ForecastSettings.from_config({**base, **shared_l0}))
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any] | None) -> ProjectSettings:
+        """Build the settings from a dbt model's ``config.meta`` (its ``forecast`` mapping).
+
+        Parameters
+        ----------
+        meta : Mapping or None
+            ``{"forecast": {...}}`` as rendered from ``dbt_project.yml``: shared keys (:data:`SHARED_KEYS`),
+            L0 keys (fields of :class:`ForecastSettings`, ``presets`` first), the sections :data:`SECTIONS`,
+            and ``project_vars`` (the values of the project's own dbt vars, used for a shared key that is not
+            set: dbt renders ``dbt_project.yml`` with the ``--vars`` only). Values that are not set
+            (:func:`is_unset`) keep their defaults.
+
+        Returns
+        -------
+        ProjectSettings
+
+        Raises
+        ------
+        ValueError
+            On an unknown key or an invalid value, naming it.
+        """
+        config = dict((meta or {}).get("forecast") or {})
+        sections = {name: _section(config.pop(name, None), name) for name in SECTIONS}
+        project_vars = _section(config.pop("project_vars", None), "project_vars")
+        shared = {k: config.pop(k) for k in SHARED_KEYS if k in config}
+        shared = {k: v for k, v in shared.items() if not is_unset(v)}
+        shared = {**{k: v for k, v in project_vars.items() if not is_unset(v)}, **shared}
+        l0 = ForecastSettings.from_config({k: v for k, v in config.items() if not is_unset(v)})
+        return cls(**shared, forecast=l0, **sections)
+
+    # ------------------------------------------------------------------ per-layer settings
+    def core_ts_settings(self) -> Any:
+        """Settings of the core time-series model (:class:`zlcast.forecast.core_ts.CoreTSSettings`).
+
+        Returns
+        -------
+        CoreTSSettings
+            The project's horizons, quantiles, seed and EWMA decay; the L0 runtime settings (CPUs, workers,
+            retrain policy); the ``core_ts`` section's overrides.
+        """
+        from zlcast.forecast.core_ts import CoreTSSettings
+
+        assert self.forecast is not None
+        section = {k: v for k, v in self.core_ts.items() if not is_unset(v)}
+        return CoreTSSettings.from_config({**self.forecast.to_dict(), "core_ts": section})
+
+    def meta_settings(self) -> Any:
+        """Settings of the L1 meta model (:class:`zlcast.forecast.meta.MetaSettings`).
+
+        Returns
+        -------
+        MetaSettings
+        """
+        from zlcast.forecast.meta import MetaSettings
+
+        return MetaSettings(**{"horizons": self.horizons, "quantiles": self.quantiles, "lam": self.ewma_lambda,
+                               **self.meta})
+
+    def ensemble_settings(self) -> Any:
+        """Settings of the L2 ensemble (:class:`zlcast.forecast.ensemble.EnsembleSettings`).
+
+        Returns
+        -------
+        EnsembleSettings
+        """
+        from zlcast.forecast.ensemble import EnsembleSettings
+
+        return EnsembleSettings(**{"horizons": self.horizons, "quantiles": self.quantiles, "lam": self.ewma_lambda,
+                                   **self.ensemble})
+
+    @property
+    def model_version(self) -> str:
+        """A readable model version: package version, preset and seed (e.g. ``zlcast-0.1.0/fast/seed0``)."""
+        assert self.forecast is not None
+        return f"zlcast-{__version__}/{self.forecast.presets}/seed{self.seed}"
+
+
+def _section(value: Any, name: str) -> dict[str, Any]:
+    """A settings section given as a mapping or JSON text (None: empty)."""
+    if is_unset(value):
+        return {}
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, Mapping):
+        raise ValueError(f"forecast.{name} must be a mapping, got {value!r}")
+    return dict(value)

@@ -1,7 +1,7 @@
--- The feature matrix: one row per ZL session, every Big 8 bucket's features (wide, `<bucket>__<feature>`)
+-- The feature matrix: one row per ZL session, the features of every bucket in var('buckets') (wide, `<bucket>__<feature>`)
 -- plus the shared `core__` ZL price features. Only information available at the session's close.
 -- Targets are NOT here (fct_zl_targets).
-{%- set buckets = ['crush', 'china', 'fx', 'fed', 'tariff', 'biofuel', 'energy', 'volatility'] %}
+{%- set buckets = var('buckets') %}
 with calendar as (
 
     select trade_date, is_valid_origin from {{ ref('int_calendar__zl_sessions') }}

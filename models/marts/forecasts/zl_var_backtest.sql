@@ -1,0 +1,8 @@
+-- VaR backtest of the final forecast per horizon and level.
+with source as (
+
+    select * from {{ ref('ml_var_backtest') }}
+
+)
+
+select * from source

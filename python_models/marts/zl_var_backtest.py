@@ -1,8 +1,0 @@
-"""VaR backtest of the final forecast: exceedances, Kupiec POF, Christoffersen independence, Basel traffic light."""
-
-
-def model(dbt, session):
-    from zlcast.fusion import var_backtest_table
-
-    return var_backtest_table(dbt.ref("ml_forecast_distribution").df(), dbt.ref("fct_zl_features").df(),
-                              dbt.ref("fct_zl_targets").df(), dbt.config.get("meta"))

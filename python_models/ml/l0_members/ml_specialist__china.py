@@ -1,0 +1,8 @@
+"""AutoGluon quantile specialist of the 'china' bucket (its features + the shared core__ ZL features)."""
+
+
+def model(dbt, session):
+    from zlcast.glue.l0 import specialist_table
+
+    return specialist_table("china", dbt.ref("fct_zl_features").df(), dbt.ref("fct_zl_targets").df(),
+                            dbt.ref("ml_cv_folds").df(), dbt.config.get("meta"))

@@ -1,7 +1,0 @@
-"""The reference random walk with EWMA volatility (lambda 0.94, normal quantiles): the yardstick, every origin."""
-
-
-def model(dbt, session):
-    from zlcast.pipeline import rw_table
-
-    return rw_table(dbt.ref("fct_zl_features").df(), dbt.config.get("meta"))

@@ -1,8 +1,0 @@
-"""AutoGluon quantile specialist of the 'fed' bucket (its features + the shared core__ ZL features)."""
-
-
-def model(dbt, session):
-    from zlcast.pipeline import specialist_table
-
-    return specialist_table("fed", dbt.ref("fct_zl_features").df(), dbt.ref("fct_zl_targets").df(),
-                            dbt.ref("ml_cv_folds").df(), dbt.config.get("meta"))

@@ -1,0 +1,286 @@
+"""dbt glue of the layers above L0: what the thin dbt Python models of L1-L3 call.
+
+L1 meta (:mod:`zlcast.forecast.meta`: members -> weights -> predictions) -> L2 ensemble
+(:mod:`zlcast.forecast.ensemble`) -> final distribution (wide, prices) -> L3: Monte Carlo paths
+(:mod:`zlcast.risk.montecarlo`) and their scenarios, VaR backtest (:mod:`zlcast.risk.var`), buyer's signal and
+its backtest (:mod:`zlcast.risk.procurement`), driver attribution.
+
+Every step reads the tables of the steps before it and returns one table: what a later model needs is
+persisted by dbt (``ml_meta_members``, ``ml_meta_weights``, ``ml_monte_carlo``), never cached in the process, so
+any node can be rebuilt alone (``dbt build --select ml_meta``) and the order dbt runs them in does not matter.
+The package never imports dbt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zlcast.forecast.frames import as_datetime
+from zlcast.glue.l0 import project_from_meta, targets_frame, zl_series
+from zlcast.settings import ProjectSettings
+
+FINAL_MODEL = "zl_ensemble"
+#: Columns of ``ml_monte_carlo``: one row per (path, day 1..n): cumulative log return and price of each path.
+MONTE_CARLO_COLUMNS: tuple[str, ...] = ("as_of_date", "path_id", "day", "cum_log_return", "price", "spot_close",
+                                        "in_sample")
+
+
+def suffix(q: float) -> str:
+    """Column suffix of a quantile level: 0.05 -> ``05``, 0.5 -> ``50``.
+
+    Parameters
+    ----------
+    q : float
+
+    Returns
+    -------
+    str
+    """
+    return f"{round(q * 100):02d}"
+
+
+def quantile_columns(project: ProjectSettings, prefix: str) -> list[str]:
+    """Wide column names of the project's quantiles (``q05 .. q95`` for log returns, ``p05 .. p95`` for prices).
+
+    Parameters
+    ----------
+    project : ProjectSettings
+    prefix : str
+
+    Returns
+    -------
+    list of str
+    """
+    return [f"{prefix}{suffix(q)}" for q in project.quantiles]
+
+
+def model_version(meta: Mapping[str, Any] | None) -> str:
+    """A readable model version: package version, preset and seed (e.g. ``zlcast-0.1.0/fast/seed0``)."""
+    return project_from_meta(meta).model_version
+
+
+# --------------------------------------------------------------------------- L1
+def meta_members_table(l0: pd.DataFrame, rw: pd.DataFrame, features: pd.DataFrame,
+                       meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Every member of the meta model, long: the L0 models, ``rw_ewma`` and the two computed vol baselines."""
+    from zlcast.forecast.meta import meta_members
+
+    project = project_from_meta(meta)
+    return meta_members(as_datetime(l0, "as_of_date", "target_date"), zl_series(features),
+                        as_datetime(rw, "as_of_date", "target_date"), project.meta_settings())
+
+
+def meta_weights_table(members: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame,
+                       meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """L1 fits: member weights and intercepts per walk-forward block, horizon and quantile (block -1: live)."""
+    from zlcast.forecast.meta import fit_meta_weights
+
+    zl, t = targets_frame(features, targets)
+    return fit_meta_weights(members, t, zl, project_from_meta(meta).meta_settings())
+
+
+def meta_table(members: pd.DataFrame, weights: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame,
+               meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """L1 predictions (model ``zl_meta``, OOF and live) from the fitted weights."""
+    from zlcast.forecast.meta import predict_meta
+
+    zl, t = targets_frame(features, targets)
+    return predict_meta(members, weights, t, zl, project_from_meta(meta).meta_settings())
+
+
+# --------------------------------------------------------------------------- L2
+def ensemble_table(meta_preds: pd.DataFrame, l0: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame,
+                   meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """L2: the calibrated final distribution (long format, model ``zl_ensemble``), OOF and live."""
+    from zlcast.forecast.ensemble import ensemble_forecast
+
+    zl, t = targets_frame(features, targets)
+    preds = pd.concat([as_datetime(meta_preds, "as_of_date", "target_date"),
+                       as_datetime(l0[l0["model"] == "core_ts"], "as_of_date", "target_date")], ignore_index=True)
+    final, _ = ensemble_forecast(preds, t, zl, project_from_meta(meta).ensemble_settings())
+    return final
+
+
+def distribution_table(final: pd.DataFrame, features: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Final forecast, wide, in prices: one row per (as_of_date, horizon_days, split).
+
+    Columns: ``as_of_date, horizon_days, target_date, split, fold_id, spot_close`` (US cents/lb),
+    ``q05..q95`` (h-day log-return quantiles), ``p05..p95`` (price quantiles, US cents/lb), ``expected_return``
+    (expected simple return, from the piecewise-linear quantile function), ``prob_up`` (P(price at target > spot)),
+    ``model_version``.
+    """
+    from zlcast.risk.procurement import signal
+
+    project = project_from_meta(meta)
+    levels = project.quantiles
+    zl = zl_series(features)
+    f = as_datetime(final, "as_of_date", "target_date")
+    f["quantile"] = f["quantile"].round(4)
+    wide = f.pivot_table(index=["as_of_date", "horizon_days", "split"], columns="quantile", values="value").reset_index()
+    info = f.groupby(["as_of_date", "horizon_days", "split"], as_index=False).agg(target_date=("target_date", "max"),
+                                                                              fold_id=("fold_id", "max"))
+    wide = wide.merge(info, on=["as_of_date", "horizon_days", "split"])
+    qcols, pcols = quantile_columns(project, "q"), quantile_columns(project, "p")
+    wide = wide.rename(columns=dict(zip(levels, qcols, strict=True)))
+    spot = zl.assign(spot_close=np.exp(zl["log_close"]))[["trade_date", "spot_close"]]
+    wide = wide.merge(spot.rename(columns={"trade_date": "as_of_date"}), on="as_of_date", how="left")
+    prices = wide["spot_close"].to_numpy()[:, None] * np.exp(wide[qcols].to_numpy())
+    for j, col in enumerate(pcols):
+        wide[col] = prices[:, j]
+    sig = signal(wide["spot_close"].to_numpy(), prices, wide["horizon_days"].to_numpy(), levels)
+    wide["expected_return"] = sig["expected_price"].to_numpy() / wide["spot_close"].to_numpy() - 1.0
+    wide["prob_up"] = 1.0 - sig["p_lower"].to_numpy()
+    wide["model_version"] = project.model_version
+    return wide.sort_values(["split", "horizon_days", "as_of_date"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- L3
+def _daily_returns(zl: pd.DataFrame) -> pd.Series:
+    """Daily log returns of the ZL series, indexed by the session they end on."""
+    return zl.set_index("trade_date")["log_close"].diff().dropna()
+
+
+def _anchors(rows: pd.DataFrame, qcols: list[str]) -> dict[int, np.ndarray]:
+    """Forecast log-return quantiles per horizon of one origin's rows."""
+    return {int(h): row[qcols].to_numpy(dtype="float64") for h, row in rows.set_index("horizon_days").iterrows()}
+
+
+def monte_carlo_table(dist: pd.DataFrame, features: pd.DataFrame, meta: Mapping[str, Any] | None,
+                      n_paths: int = 10_000, n_sample: int = 50) -> pd.DataFrame:
+    """Monte Carlo paths of the latest live forecast, long (columns :data:`MONTE_CARLO_COLUMNS`).
+
+    Paths come from filtered historical simulation of a GARCH(1,1)-t fitted on ZL's daily log returns up to the
+    as-of date, mapped so that their marginals at the forecast horizons reproduce the forecast quantiles (seeded
+    by the project's seed). ``price`` is ``spot_close * exp(cum_log_return)`` (US cents/lb); ``in_sample`` marks
+    ``n_sample`` paths drawn for charts (``zl_risk_paths``).
+    """
+    from zlcast.risk.montecarlo import fit_dynamics, sample_path_ids, simulate_paths
+
+    project = project_from_meta(meta)
+    zl = zl_series(features)
+    live = as_datetime(dist, "as_of_date")
+    live = live[live["split"] == "live"]
+    as_of = live["as_of_date"].max()
+    rows = live[live["as_of_date"] == as_of].sort_values("horizon_days")
+    r = _daily_returns(zl)
+    r = r[r.index <= as_of].to_numpy()
+    anchors = _anchors(rows, quantile_columns(project, "q"))
+    rng = np.random.default_rng(project.seed)
+    paths = simulate_paths(anchors, project.quantiles, r, n_paths=n_paths, horizon=max(anchors), rng=rng,
+                           dynamics=fit_dynamics(r))
+    sample = np.zeros(n_paths, dtype=bool)
+    sample[sample_path_ids(n_paths, n_sample, rng=rng)] = True
+    n, days = paths.shape
+    spot = float(rows["spot_close"].iloc[0])
+    return pd.DataFrame({
+        "as_of_date": as_of,
+        "path_id": np.repeat(np.arange(n, dtype="int64"), days),
+        "day": np.tile(np.arange(1, days + 1, dtype="int64"), n),
+        "cum_log_return": paths.ravel(),
+        "price": (spot * np.exp(paths)).ravel(),
+        "spot_close": spot,
+        "in_sample": np.repeat(sample, days),
+    })
+
+
+def _paths(mc: pd.DataFrame) -> tuple[pd.Timestamp, float, np.ndarray]:
+    """(as_of_date, spot, paths ``(n_paths, n_days)``) of ``ml_monte_carlo``."""
+    m = mc.sort_values(["path_id", "day"])
+    n_days = int(m["day"].max())
+    paths = m["cum_log_return"].to_numpy(dtype="float64").reshape(-1, n_days)
+    return pd.Timestamp(m["as_of_date"].iloc[0]), float(m["spot_close"].iloc[0]), paths
+
+
+def risk_scenarios_table(mc: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Risk summary of the latest forecast per horizon from its Monte Carlo paths (VaR/CVaR, move odds, drawdowns)."""
+    from zlcast.risk.montecarlo import scenario_summary
+
+    project = project_from_meta(meta)
+    as_of, spot, paths = _paths(mc)
+    summary = scenario_summary(paths, spot, project.horizons)
+    summary.insert(0, "as_of_date", as_of)
+    summary["spot_close"] = spot
+    summary["n_paths"] = paths.shape[0]
+    summary["model_version"] = project.model_version
+    return summary
+
+
+def var_backtest_table(dist: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame,
+                       meta: Mapping[str, Any] | None, n_paths: int = 2_000) -> pd.DataFrame:
+    """VaR backtest of the final forecast over the OOF origins from ``eval_start`` (long position, losses vs spot).
+
+    VaR95/VaR99 per origin come from the Monte Carlo distribution of that origin (paths matched to its forecast
+    quantiles; GARCH dynamics refitted once a year on data up to the origin's year start).
+    """
+    from zlcast.risk.montecarlo import fit_dynamics, simulate_paths
+    from zlcast.risk.var import var_backtest
+
+    project = project_from_meta(meta)
+    zl, t = targets_frame(features, targets)
+    d = as_datetime(dist, "as_of_date")
+    oof = d[(d["split"] == "oof") & (d["as_of_date"] >= project.eval_start)]
+    r = _daily_returns(zl)
+    rng = np.random.default_rng(project.seed)
+    qcols = quantile_columns(project, "q")
+    out, dyn_year, dyn = [], None, None
+    for as_of, g in oof.groupby("as_of_date", sort=True):
+        hist = r[r.index <= as_of].to_numpy()
+        if dyn_year != as_of.year:
+            dyn = fit_dynamics(r[r.index < pd.Timestamp(as_of.year, 1, 1)].to_numpy())
+            dyn_year = as_of.year
+        g = g.sort_values("horizon_days")
+        anchors = _anchors(g, qcols)
+        paths = simulate_paths(anchors, project.quantiles, hist, n_paths=n_paths, horizon=max(anchors), rng=rng,
+                               dynamics=dyn)
+        spot = float(g["spot_close"].iloc[0])
+        for h in anchors:
+            pnl = spot * (np.exp(paths[:, h - 1]) - 1.0)
+            out.append({"as_of_date": as_of, "horizon_days": h, "var95_loss": -np.quantile(pnl, 0.05),
+                        "var99_loss": -np.quantile(pnl, 0.01)})
+    v = pd.DataFrame(out)
+    realized = t.rename(columns={"trade_date": "as_of_date"})[["as_of_date", "horizon_days", "fwd_log_return"]]
+    v = v.merge(realized, on=["as_of_date", "horizon_days"], how="left")
+    v = v.merge(oof[["as_of_date", "horizon_days", "spot_close"]], on=["as_of_date", "horizon_days"])
+    v["realized_loss"] = -v["spot_close"] * (np.exp(v["fwd_log_return"]) - 1.0)
+    return var_backtest(v[["as_of_date", "horizon_days", "var95_loss", "var99_loss", "realized_loss"]])
+
+
+def procurement_signal_table(dist: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Buyer's signal (BUY NOW / WAIT / LADDER) with its reasoning for every forecast row, live and backtest."""
+    from zlcast.risk.procurement import signal
+
+    project = project_from_meta(meta)
+    pcols = quantile_columns(project, "p")
+    sig = signal(dist["spot_close"].to_numpy(), dist[pcols].to_numpy(), dist["horizon_days"].to_numpy(),
+                 project.quantiles)
+    return pd.concat([dist[["as_of_date", "horizon_days", "target_date", "split", "spot_close"]].reset_index(drop=True),
+                      sig.reset_index(drop=True)], axis=1)
+
+
+def procurement_backtest_table(signals: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Following the buyer's signal versus buying on a fixed schedule, per horizon, from ``eval_start``."""
+    from zlcast.risk.procurement import backtest_signal
+
+    project = project_from_meta(meta)
+    s = as_datetime(signals, "as_of_date")
+    hist = s[(s["split"] == "oof") & (s["as_of_date"] >= project.eval_start)]
+    backtests = []
+    for h, g in hist.groupby("horizon_days"):
+        g = g.sort_values("as_of_date").rename(columns={"spot_close": "spot"})
+        if len(g) > int(h):
+            backtests.append(backtest_signal(g[["as_of_date", "spot", "signal"]].reset_index(drop=True), int(h)))
+    return pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame()
+
+
+def attribution_table(members: pd.DataFrame, meta_preds: pd.DataFrame, weights: pd.DataFrame,
+                      features: pd.DataFrame, final: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Per as_of_date and horizon: how much each Big 8 bucket (and core, rw, L2) moved the final median."""
+    from zlcast.forecast.meta import attribution
+
+    project = project_from_meta(meta)
+    return attribution(members, meta_preds, weights, zl_series(features), as_datetime(final, "as_of_date", "target_date"),
+                       project.ewma_lambda)
