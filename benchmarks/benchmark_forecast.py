@@ -38,9 +38,25 @@ def build(data: Path, work: Path, store: Path, threads: int, preset: str, label:
     target = work / f"target_{label}"
     t0 = time.perf_counter()
     with open(work / f"{label}.stdout", "w") as log:
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "dbt"), "build", "--threads", str(threads), "--vars",
-                                 vars_, "--target-path", str(target), "--log-path", str(work / "logs")],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                "build",
+                "--threads",
+                str(threads),
+                "--vars",
+                vars_,
+                "--target-path",
+                str(target),
+                "--log-path",
+                str(work / "logs"),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         sampler = RssSampler(proc.pid)  # RSS of the dbt process plus its fit workers, summed
         sampler.start()
         proc.wait()
@@ -52,7 +68,10 @@ def build(data: Path, work: Path, store: Path, threads: int, preset: str, label:
     res = json.loads((target / "run_results.json").read_text())["results"]
     times = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in res if r["unique_id"].startswith("model.")}
     l0 = {k: v for k, v in times.items() if k.startswith(L0_PREFIXES)}
-    print(f"\n== {label}: dbt build wall {wall:7.1f} s, peak RSS {sampler.peak:7.0f} MiB (dbt + fit workers), threads {threads}")
+    print(
+        f"\n== {label}: dbt build wall {wall:7.1f} s, peak RSS {sampler.peak:7.0f} MiB (dbt + fit workers), "
+        f"threads {threads}"
+    )
     for name, t in sorted(l0.items(), key=lambda kv: -kv[1]):
         print(f"   {name:32s} {t:7.1f} s")
     print(f"   {'L0 models, summed model time':32s} {sum(l0.values()):7.1f} s")
@@ -65,7 +84,9 @@ def build(data: Path, work: Path, store: Path, threads: int, preset: str, label:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("data_dir", nargs="?", default=os.environ.get("ZL_DATA_DIR", str(REPO.parent / "shared" / "data")))
+    parser.add_argument(
+        "data_dir", nargs="?", default=os.environ.get("ZL_DATA_DIR", str(REPO.parent / "shared" / "data"))
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--preset", default="fast")
     parser.add_argument("--keep", default=None, help="keep warehouses and store in this folder")
@@ -77,7 +98,10 @@ def main() -> int:
     dates = sorted(pd.to_datetime(zl["trade_date"]).unique())
     cut = truncate_data_dir(data, work / "data_minus_1", pd.Timestamp(dates[-2]))
     store = work / "predictors"
-    print(f"data {data}; cold build on data to {pd.Timestamp(dates[-2]).date()}, warm build to {pd.Timestamp(dates[-1]).date()}")
+    print(
+        f"data {data}; cold build on data to {pd.Timestamp(dates[-2]).date()}, "
+        f"warm build to {pd.Timestamp(dates[-1]).date()}"
+    )
     build(cut, work, store, args.threads, args.preset, "cold")
     build(data, work, store, args.threads, args.preset, "warm_plus_one_day")
     print(f"\nwork folder: {work}")

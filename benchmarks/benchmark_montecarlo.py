@@ -58,8 +58,9 @@ def main() -> int:
     rng = np.random.default_rng(1)
 
     def prefitted() -> np.ndarray:
-        return simulate_paths(anchors, LEVELS, returns[-500:], args.paths, args.horizon, rng=rng,
-                              method=args.method, dynamics=dyn)
+        return simulate_paths(
+            anchors, LEVELS, returns[-500:], args.paths, args.horizon, rng=rng, method=args.method, dynamics=dyn
+        )
 
     def with_fit() -> np.ndarray:
         return simulate_paths(anchors, LEVELS, returns, args.paths, args.horizon, rng=rng, method=args.method)
@@ -76,8 +77,9 @@ def main() -> int:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
     err = max(float(np.max(np.abs(np.quantile(paths[:, h - 1], LEVELS) - q))) for h, q in anchors.items())
-    print(f"paths={args.paths} horizon={args.horizon} anchors={sorted(anchors)} method={args.method} "
-          f"repeat={args.repeat}")
+    print(
+        f"paths={args.paths} horizon={args.horizon} anchors={sorted(anchors)} method={args.method} repeat={args.repeat}"
+    )
     print(f"simulate_paths (pre-fitted dynamics): median {t_pre:.3f} s  (target <= 2 s)")
     print(f"simulate_paths (incl. arch fit):      median {t_fit:.3f} s")
     print(f"scenario_summary (3 horizons):        median {t_sum:.3f} s")

@@ -28,15 +28,30 @@ def _dbt(args: list[str], db: Path, data: Path) -> tuple[float, dict]:
     env = dict(os.environ, ZL_DUCKDB_PATH=str(db), ZL_DATA_DIR=str(data), ZL_PREIMPORT_AUTOGLUON="false")
     target = db.parent / "target"
     t0 = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), *args, *SELECT, "--target-path", str(target),
-                    "--log-path", str(db.parent / "logs")], cwd=REPO, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            *SELECT,
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(db.parent / "logs"),
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     wall = time.perf_counter() - t0
     return wall, json.loads((target / "run_results.json").read_text())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("data_dir", nargs="?", default=os.environ.get("ZL_DATA_DIR", str(REPO.parent / "shared" / "data")))
+    parser.add_argument(
+        "data_dir", nargs="?", default=os.environ.get("ZL_DATA_DIR", str(REPO.parent / "shared" / "data"))
+    )
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     data = Path(args.data_dir).resolve()
@@ -50,7 +65,9 @@ def main() -> int:
         feature_layer = sum(t for name, t in per_model.items() if name.startswith(("int_", "fct_")))
         print(f"data: {data}")
         print(f"dbt build (models + {len(build_results['results'])} nodes incl. tests): {wall_build:6.2f} s wall")
-        print(f"dbt run   (models only, best of {args.repeat}):      {best_wall:6.2f} s wall (includes ~3 s dbt start-up)")
+        print(
+            f"dbt run   (models only, best of {args.repeat}):      {best_wall:6.2f} s wall (includes ~3 s dbt start-up)"
+        )
         print(f"feature layer (int_* + fct_* model time):   {feature_layer:6.2f} s")
         print(f"peak memory of a dbt process:               {peak_mb:6.0f} MiB")
         for name, t in sorted(per_model.items(), key=lambda kv: -kv[1]):
@@ -59,9 +76,12 @@ def main() -> int:
             f = con.sql("select * from fct_zl_features where trade_date >= '2012-01-01'").df()
         feats = [c for c in f.columns if "__" in c]
         print(f"\nfill rate from 2012 ({len(f)} ZL sessions), min over each bucket's features:")
-        for bucket in sorted({c.split('__')[0] for c in feats}):
+        for bucket in sorted({c.split("__")[0] for c in feats}):
             cols = [c for c in feats if c.startswith(bucket + "__")]
-            print(f"  {bucket:11s} {len(cols):2d} features  min {f[cols].notna().mean().min():.4f}  mean {f[cols].notna().mean().mean():.4f}")
+            print(
+                f"  {bucket:11s} {len(cols):2d} features  min {f[cols].notna().mean().min():.4f}  "
+                f"mean {f[cols].notna().mean().mean():.4f}"
+            )
     return 0
 
 

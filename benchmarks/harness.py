@@ -26,7 +26,8 @@ Models
 * peers: ``rw_empirical_500d`` (trailing 500 overlapping h-day returns, centred), ``sf_autoets_conformal``
   (statsforecast AutoETS with ``ConformalIntervals``, refit yearly on data before each origin's year, state updated
   causally to each origin), ``autogluon_ts`` (AutoGluon ``TimeSeriesPredictor`` on ZL alone with named fast
-  models, refit yearly, one item per origin with bounded context; via :mod:`zlcast.forecast.core_ts`) and ``lightgbm_zl``
+  models, refit yearly, one item per origin with bounded context; via :mod:`zlcast.forecast.core_ts`) and
+  ``lightgbm_zl``
   (the warehouse's LightGBM baseline).
 
 Timings
@@ -63,37 +64,37 @@ from zlcast.forecast.baselines import rw_ewma_quantiles
 from zlcast.forecast.evaluation import coverage, hit_rate, mape_pct, wide_quantiles
 
 __all__ = [
-    "QUANTILES",
     "HORIZONS",
-    "RW_MODEL",
     "PEERS",
-    "REFERENCE_WINDOW",
+    "QUANTILES",
     "REFERENCE_RW20",
     "REFERENCE_TOL",
+    "REFERENCE_WINDOW",
+    "RW_MODEL",
     "SCORE_COLUMNS",
     "STAGE_ORDER",
-    "Progress",
     "BenchmarkConfig",
     "BenchmarkResult",
     "BuildTiming",
+    "Progress",
     "RssSampler",
-    "load_zl_series",
-    "origin_targets",
-    "rw_ewma_peer",
-    "rw_empirical_peer",
     "autoets_peer",
     "autogluon_peer",
-    "read_warehouse",
-    "per_origin_pinball",
-    "diebold_mariano",
-    "score_models",
     "best_l0_models",
+    "diebold_mariano",
+    "load_zl_series",
+    "markdown_table",
+    "origin_targets",
+    "per_origin_pinball",
+    "read_warehouse",
+    "run_benchmark",
+    "run_dbt_build",
+    "rw_empirical_peer",
+    "rw_ewma_peer",
+    "score_models",
     "stage_of",
     "stage_table",
-    "run_dbt_build",
-    "markdown_table",
     "write_outputs",
-    "run_benchmark",
 ]
 
 #: Quantile levels scored.
@@ -119,14 +120,36 @@ REFERENCE_RW20 = 0.02275
 REFERENCE_TOL = 5e-5
 #: Columns of the score table.
 SCORE_COLUMNS: tuple[str, ...] = (
-    "model", "role", "horizon_days", "pinball", "skill_vs_rw", "coverage80", "mape_pct", "hit_rate",
-    "dm_stat", "dm_pvalue", "n_origins", "complete",
+    "model",
+    "role",
+    "horizon_days",
+    "pinball",
+    "skill_vs_rw",
+    "coverage80",
+    "mape_pct",
+    "hit_rate",
+    "dm_stat",
+    "dm_pvalue",
+    "n_origins",
+    "complete",
 )
 #: Display order of build stages.
 STAGE_ORDER: tuple[str, ...] = (
-    "hooks", "staging", "features", "L0 cv_folds", "L0 rw_ewma", "L0 baseline_lightgbm", "L0 core_timeseries",
-    "L0 specialist__*", "L0 collect+evaluate", "meta", "ensemble", "Monte Carlo / risk marts", "other marts",
-    "dbt tests", "other",
+    "hooks",
+    "staging",
+    "features",
+    "L0 cv_folds",
+    "L0 rw_ewma",
+    "L0 baseline_lightgbm",
+    "L0 core_timeseries",
+    "L0 specialist__*",
+    "L0 collect+evaluate",
+    "meta",
+    "ensemble",
+    "Monte Carlo / risk marts",
+    "other marts",
+    "dbt tests",
+    "other",
 )
 _ROLE_ORDER = {"product": 0, "product L0": 1, "yardstick": 2, "peer": 3}
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -194,8 +217,14 @@ def _wide(model: str, dates: np.ndarray, h: int, q: np.ndarray) -> pd.DataFrame:
     """Wide prediction rows ``model, as_of_date, horizon_days, q10, q50, q90`` (quantiles sorted per row)."""
     q = np.sort(np.asarray(q, dtype="float64").reshape(len(dates), 3), axis=1)
     return pd.DataFrame(
-        {"model": model, "as_of_date": pd.DatetimeIndex(dates).values.astype("datetime64[ns]"),
-         "horizon_days": np.int64(h), "q10": q[:, 0], "q50": q[:, 1], "q90": q[:, 2]}
+        {
+            "model": model,
+            "as_of_date": pd.DatetimeIndex(dates).values.astype("datetime64[ns]"),
+            "horizon_days": np.int64(h),
+            "q10": q[:, 0],
+            "q50": q[:, 1],
+            "q90": q[:, 2],
+        }
     )
 
 
@@ -237,9 +266,7 @@ def load_zl_series(data_dir: Path | str) -> pd.DataFrame:
     return pd.DataFrame({"trade_date": z["trade_date"].to_numpy(), "log_close": np.log(z["close"].to_numpy(float))})
 
 
-def origin_targets(
-    zl: pd.DataFrame, horizons: Sequence[int], start: pd.Timestamp, end: pd.Timestamp
-) -> pd.DataFrame:
+def origin_targets(zl: pd.DataFrame, horizons: Sequence[int], start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Every valid origin of the window with its realised h-day log return.
 
     Parameters
@@ -262,8 +289,17 @@ def origin_targets(
     frames = []
     for h in horizons:
         p = inside[inside + h < n]
-        frames.append(pd.DataFrame({"as_of_date": dates[p], "horizon_days": np.int64(h), "position": p,
-                                    "target_date": dates[p + h], "fwd_log_return": v[p + h] - v[p]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "as_of_date": dates[p],
+                    "horizon_days": np.int64(h),
+                    "position": p,
+                    "target_date": dates[p + h],
+                    "fwd_log_return": v[p + h] - v[p],
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -316,7 +352,7 @@ def rw_empirical_peer(zl: pd.DataFrame, origins: pd.DataFrame, window: int = 500
         pos = pos[pos - h + 1 >= 1]
         q = np.empty((len(pos), 3))
         for k, i in enumerate(pos):
-            past = r[max(0, i - h + 1 - window): i - h + 1]
+            past = r[max(0, i - h + 1 - window) : i - h + 1]
             qq = np.quantile(past, QUANTILES)
             q[k] = qq - qq[1]
         frames.append(_wide(PEERS["rw_empirical"], dates[pos], h, q))
@@ -345,9 +381,7 @@ def _year_blocks(zl: pd.DataFrame, origins: pd.DataFrame) -> list[tuple[int, int
     return out
 
 
-def _to_wide_by_h(
-    model: str, zl: pd.DataFrame, origins: pd.DataFrame, paths: Mapping[int, np.ndarray]
-) -> pd.DataFrame:
+def _to_wide_by_h(model: str, zl: pd.DataFrame, origins: pd.DataFrame, paths: Mapping[int, np.ndarray]) -> pd.DataFrame:
     """Wide rows from ``{origin position: (max_h, 3) log-price quantile paths}``.
 
     Parameters
@@ -423,8 +457,11 @@ def autoets_peer(
             res = model.forward(y=v[: i + 1], h=hmax)
             res = model._add_predict_conformal_intervals(res, [80])  # statsforecast's own conformal rule
             paths[int(i)] = np.column_stack([res["lo-80"], res["mean"], res["hi-80"]])
-        say("autoets", f"{year}: fit on {n_train} rows ({windows} conformal windows), "
-                       f"{len(pos)} origins in {time.perf_counter() - t0:.1f} s")
+        say(
+            "autoets",
+            f"{year}: fit on {n_train} rows ({windows} conformal windows), "
+            f"{len(pos)} origins in {time.perf_counter() - t0:.1f} s",
+        )
     return _to_wide_by_h(PEERS["autoets"], zl, origins, paths)
 
 
@@ -487,9 +524,16 @@ def autogluon_peer(
     hmax = int(origins["horizon_days"].max())
     horizons = tuple(sorted(int(h) for h in origins["horizon_days"].unique()))
     stamps = synthetic_index(len(v), "B")
-    base = CoreTSSettings(horizons=horizons, quantiles=QUANTILES, ts_models=tuple(settings.models),
-                          ts_time_limit=int(settings.time_limit_s), context_length=int(settings.context_length),
-                          num_cpus=settings.num_cpus, reuse_fitted=False, device="cpu")
+    base = CoreTSSettings(
+        horizons=horizons,
+        quantiles=QUANTILES,
+        ts_models=tuple(settings.models),
+        ts_time_limit=int(settings.time_limit_s),
+        context_length=int(settings.context_length),
+        num_cpus=settings.num_cpus,
+        reuse_fitted=False,
+        device="cpu",
+    )
     paths: dict[int, np.ndarray] = {}
     secs = {"fit_s": 0.0, "predict_s": 0.0}
     for year, n_train, pos in _year_blocks(zl, origins):
@@ -507,8 +551,11 @@ def autogluon_peer(
         secs["fit_s"] += t1 - t0
         secs["predict_s"] += t2 - t1
         paths.update({int(p): block for p, block in q.items()})
-        say("autogluon", f"{year}: fit on {n_train} rows in {t1 - t0:.1f} s (best {predictor.model_best}), "
-                         f"{len(pos)} origins predicted in {t2 - t1:.1f} s")
+        say(
+            "autogluon",
+            f"{year}: fit on {n_train} rows in {t1 - t0:.1f} s (best {predictor.model_best}), "
+            f"{len(pos)} origins predicted in {t2 - t1:.1f} s",
+        )
     secs["total_s"] = secs["fit_s"] + secs["predict_s"]
     return _to_wide_by_h(PEERS["autogluon"], zl, origins, paths), secs
 
@@ -605,8 +652,11 @@ def read_warehouse(path: Path, start: pd.Timestamp, end: pd.Timestamp) -> Wareho
         tables = set(con.execute("select table_name from information_schema.tables").df()["table_name"])
         ens = _long(con.execute(f"select {cols} from ml_ensemble where {where}", win).df())
         l0 = _long(con.execute(f"select {cols} from fct_l0_predictions where {where}", win).df())
-        t = con.execute("select trade_date, horizon_days, target_date, fwd_log_return from fct_zl_targets "
-                        "where trade_date between ? and ?", win).df()
+        t = con.execute(
+            "select trade_date, horizon_days, target_date, fwd_log_return from fct_zl_targets "
+            "where trade_date between ? and ?",
+            win,
+        ).df()
         var = con.execute("select * from zl_var_backtest").df() if "zl_var_backtest" in tables else None
     t["trade_date"] = pd.to_datetime(t["trade_date"]).astype("datetime64[ns]")
     t["horizon_days"] = t["horizon_days"].astype("int64")
@@ -636,8 +686,10 @@ def check_targets(warehouse_targets: pd.DataFrame, origins: pd.DataFrame) -> lis
         notes.append(f"fct_zl_targets lacks {missing} of the window's {len(m)} (origin, horizon) targets")
     diff = float(np.nanmax(np.abs(m["wh"] - m["fwd_log_return"]))) if m["wh"].notna().any() else 0.0
     if diff > 1e-9:
-        notes.append(f"fct_zl_targets differs from the data directory's series by up to {diff:.3g} "
-                     "(warehouse built on other data?)")
+        notes.append(
+            f"fct_zl_targets differs from the data directory's series by up to {diff:.3g} "
+            "(warehouse built on other data?)"
+        )
     return notes
 
 
@@ -709,9 +761,16 @@ def _score_one(g: pd.DataFrame, h: int) -> dict[str, Any]:
     rw_loss = g["rw_loss"].to_numpy()
     stat, p = diebold_mariano(loss - rw_loss, h)
     pl, pl_rw = float(loss.mean()), float(rw_loss.mean())
-    return {"pinball": pl, "skill_vs_rw": 1.0 - pl / pl_rw if pl_rw > 0 else float("nan"),
-            "coverage80": coverage(a, q[:, 0], q[:, 2]), "mape_pct": mape_pct(a, q[:, 1]),
-            "hit_rate": hit_rate(a, q[:, 1]), "dm_stat": stat, "dm_pvalue": p, "n_origins": int(len(g))}
+    return {
+        "pinball": pl,
+        "skill_vs_rw": 1.0 - pl / pl_rw if pl_rw > 0 else float("nan"),
+        "coverage80": coverage(a, q[:, 0], q[:, 2]),
+        "mape_pct": mape_pct(a, q[:, 1]),
+        "hit_rate": hit_rate(a, q[:, 1]),
+        "dm_stat": stat,
+        "dm_pvalue": p,
+        "n_origins": len(g),
+    }
 
 
 def score_models(preds: pd.DataFrame, origins: pd.DataFrame, roles: Mapping[str, str]) -> pd.DataFrame:
@@ -743,8 +802,12 @@ def score_models(preds: pd.DataFrame, origins: pd.DataFrame, roles: Mapping[str,
     m = preds.merge(base, on=["as_of_date", "horizon_days"]).merge(rw, on=["as_of_date", "horizon_days"])
     rows = []
     for (model, h), g in m.groupby(["model", "horizon_days"], sort=True):
-        row = {"model": str(model), "role": roles.get(str(model), "peer"), "horizon_days": int(h),
-               **_score_one(g, int(h))}
+        row = {
+            "model": str(model),
+            "role": roles.get(str(model), "peer"),
+            "horizon_days": int(h),
+            **_score_one(g, int(h)),
+        }
         row["complete"] = row["n_origins"] == int(n_window.get(h, 0))
         rows.append(row)
     out = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
@@ -910,8 +973,9 @@ def _dbt_executable() -> str:
     return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
 
 
-def _handle_dbt_line(line: str, running: set[str], tail: list[str], say: Callable[[str, str], None],
-                     label: str) -> bool:
+def _handle_dbt_line(
+    line: str, running: set[str], tail: list[str], say: Callable[[str, str], None], label: str
+) -> bool:
     """Parse one JSON log line of dbt: update running nodes, show progress. Returns True when the set changed."""
     try:
         event = json.loads(line)
@@ -984,18 +1048,32 @@ def run_dbt_build(
     say = progress or (lambda stage, msg: None)
     target = Path(work_dir) / "target"  # shared by the builds of one work folder: later ones parse partially
     env = {k: v for k, v in os.environ.items() if k not in {"ZL_DUCKDB_PATH", "ZL_DATA_DIR"}}
-    env.update(ZL_DATA_DIR=str(Path(data_dir).resolve()), ZL_DUCKDB_PATH=str(Path(db_path).resolve()),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    cmd = [_dbt_executable(), "--log-format", "json", "build", "--threads", str(int(threads)),
-           "--target-path", str(target), "--log-path", str(Path(work_dir) / "logs")]
+    env.update(
+        ZL_DATA_DIR=str(Path(data_dir).resolve()),
+        ZL_DUCKDB_PATH=str(Path(db_path).resolve()),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    cmd = [
+        _dbt_executable(),
+        "--log-format",
+        "json",
+        "build",
+        "--threads",
+        str(int(threads)),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(Path(work_dir) / "logs"),
+    ]
     if dbt_vars:
         cmd += ["--vars", json.dumps(dict(dbt_vars))]
     if select:
         cmd += ["--select", *select]
     say(f"dbt build ({label})", f"starting, {threads} thread(s)")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=project_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, bufsize=1)
+    proc = subprocess.Popen(
+        cmd, cwd=project_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
     sampler = RssSampler(proc.pid)
     sampler.start()
     running: set[str] = set()
@@ -1012,8 +1090,14 @@ def run_dbt_build(
         raise RuntimeError(f"dbt build ({label}) failed with exit code {rc}:\n" + "\n".join(tail[-40:]))
     results = json.loads((target / "run_results.json").read_text())["results"]
     say(f"dbt build ({label})", f"done in {wall:.1f} s, peak RSS {sampler.peak:.0f} MiB")
-    return BuildTiming(label=label, wall_s=wall, peak_rss_mib=sampler.peak, node_peak_mib=dict(sampler.node_peak),
-                       results=list(results), threads=int(threads))
+    return BuildTiming(
+        label=label,
+        wall_s=wall,
+        peak_rss_mib=sampler.peak,
+        node_peak_mib=dict(sampler.node_peak),
+        results=list(results),
+        threads=int(threads),
+    )
 
 
 def stage_table(builds: Sequence[BuildTiming], reference_s: float | None) -> pd.DataFrame:
@@ -1046,10 +1130,24 @@ def stage_table(builds: Sequence[BuildTiming], reference_s: float | None) -> pd.
             rows.append({"build": b.label, "stage": stage, **per[stage]})
         summed = sum(v["wall_s"] for v in per.values())
         if b.threads == 1:
-            rows.append({"build": b.label, "stage": "dbt start-up/parse/other", "n_nodes": 0,
-                         "wall_s": max(b.wall_s - summed, 0.0), "peak_rss_mib": float("nan")})
-        rows.append({"build": b.label, "stage": "total", "n_nodes": len(b.results), "wall_s": b.wall_s,
-                     "peak_rss_mib": b.peak_rss_mib})
+            rows.append(
+                {
+                    "build": b.label,
+                    "stage": "dbt start-up/parse/other",
+                    "n_nodes": 0,
+                    "wall_s": max(b.wall_s - summed, 0.0),
+                    "peak_rss_mib": float("nan"),
+                }
+            )
+        rows.append(
+            {
+                "build": b.label,
+                "stage": "total",
+                "n_nodes": len(b.results),
+                "wall_s": b.wall_s,
+                "peak_rss_mib": b.peak_rss_mib,
+            }
+        )
     out = pd.DataFrame(rows, columns=["build", "stage", "n_nodes", "wall_s", "peak_rss_mib"])
     out["x_autogluon"] = out["wall_s"] / reference_s if reference_s else float("nan")
     return out.astype({"n_nodes": "int64"})
@@ -1088,13 +1186,22 @@ def markdown_table(df: pd.DataFrame, digits: Mapping[str, int] | None = None, de
     digits = dict(digits or {})
     head = "| " + " | ".join(map(str, df.columns)) + " |"
     sep = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else "---" for c in df.columns) + "|"
-    body = ["| " + " | ".join(_fmt(v, digits.get(c, default_digits)) for c, v in zip(df.columns, row)) + " |"
-            for row in df.itertuples(index=False)]
+    body = [
+        "| " + " | ".join(_fmt(v, digits.get(c, default_digits)) for c, v in zip(df.columns, row)) + " |"
+        for row in df.itertuples(index=False)
+    ]
     return "\n".join([head, sep, *body])
 
 
-_SCORE_DIGITS = {"pinball": 5, "skill_vs_rw": 4, "coverage80": 3, "mape_pct": 2, "hit_rate": 3, "dm_stat": 2,
-                 "dm_pvalue": 4}
+_SCORE_DIGITS = {
+    "pinball": 5,
+    "skill_vs_rw": 4,
+    "coverage80": 3,
+    "mape_pct": 2,
+    "hit_rate": 3,
+    "dm_stat": 2,
+    "dm_pvalue": 4,
+}
 
 
 def plot_scores(scores: pd.DataFrame, path: Path) -> Path:
@@ -1121,8 +1228,10 @@ def plot_scores(scores: pd.DataFrame, path: Path) -> Path:
     x = np.arange(len(models))
     width = 0.8 / max(len(horizons), 1)
     fig, axes = plt.subplots(2, 1, figsize=(max(8.0, 0.9 * len(models)), 9))
-    for ax, col, title in ((axes[0], "skill_vs_rw", "skill vs EWMA random walk (pinball)"),
-                           (axes[1], "coverage80", "[P10, P90] coverage")):
+    for ax, col, title in (
+        (axes[0], "skill_vs_rw", "skill vs EWMA random walk (pinball)"),
+        (axes[1], "coverage80", "[P10, P90] coverage"),
+    ):
         for k, h in enumerate(horizons):
             s = scores[scores["horizon_days"] == h].set_index("model").reindex(models)[col]
             ax.bar(x + (k - (len(horizons) - 1) / 2) * width, s.to_numpy(dtype=float), width, label=f"{h} d")
@@ -1233,14 +1342,19 @@ class BenchmarkResult:
     n_origins: dict[int, int] = field(default_factory=dict)
 
 
-def _timed(name: str, fn: Callable[[], pd.DataFrame], seconds: dict[str, float], notes: list[str],
-           say: Callable[[str, str], None]) -> pd.DataFrame:
+def _timed(
+    name: str,
+    fn: Callable[[], pd.DataFrame],
+    seconds: dict[str, float],
+    notes: list[str],
+    say: Callable[[str, str], None],
+) -> pd.DataFrame:
     """Run one peer, recording its wall time; a failure becomes a note and an empty frame."""
     say(name, "running")
     t0 = time.perf_counter()
     try:
         out = fn()
-    except Exception as exc:  # noqa: BLE001 - one failing peer must not sink the benchmark
+    except Exception as exc:
         notes.append(f"{name} left out: {type(exc).__name__}: {exc}")
         say(name, f"FAILED ({type(exc).__name__}: {exc})")
         return _empty_wide()
@@ -1257,8 +1371,20 @@ def _builds(cfg: BenchmarkConfig, work: Path, say: Callable[[str, str], None]) -
     store = cfg.artifact_dir or (work / "predictors")
     dbt_vars = {"forecast_artifact_dir": str(Path(store).resolve()), **cfg.dbt_vars}
     labels = ["full", "no_new_data"] if cfg.timings else ["full"]
-    builds = [run_dbt_build(cfg.project_dir, cfg.data_dir, db, work, label, threads=cfg.dbt_threads,
-                            dbt_vars=dbt_vars, select=cfg.dbt_select, progress=say) for label in labels]
+    builds = [
+        run_dbt_build(
+            cfg.project_dir,
+            cfg.data_dir,
+            db,
+            work,
+            label,
+            threads=cfg.dbt_threads,
+            dbt_vars=dbt_vars,
+            select=cfg.dbt_select,
+            progress=say,
+        )
+        for label in labels
+    ]
     return db, builds
 
 
@@ -1268,12 +1394,22 @@ def _rw_check(scores: pd.DataFrame, expected: float | None) -> dict[str, Any] | 
         return None
     row = scores[(scores["model"] == RW_MODEL) & (scores["horizon_days"] == 20)]
     value = float(row["pinball"].iloc[0]) if len(row) else float("nan")
-    return {"value": value, "expected": float(expected), "tol": REFERENCE_TOL,
-            "passed": bool(abs(value - expected) <= REFERENCE_TOL)}
+    return {
+        "value": value,
+        "expected": float(expected),
+        "tol": REFERENCE_TOL,
+        "passed": bool(abs(value - expected) <= REFERENCE_TOL),
+    }
 
 
-def _product_preds(wh: Warehouse, origins: pd.DataFrame, rw: pd.DataFrame, cfg: BenchmarkConfig,
-                   roles: dict[str, str], notes: list[str]) -> list[pd.DataFrame]:
+def _product_preds(
+    wh: Warehouse,
+    origins: pd.DataFrame,
+    rw: pd.DataFrame,
+    cfg: BenchmarkConfig,
+    roles: dict[str, str],
+    notes: list[str],
+) -> list[pd.DataFrame]:
     """The ensemble, the best L0 models and (if asked) the LightGBM baseline from the warehouse."""
     notes.extend(check_targets(wh.targets, origins))
     out = []
@@ -1286,7 +1422,7 @@ def _product_preds(wh: Warehouse, origins: pd.DataFrame, rw: pd.DataFrame, cfg: 
     if len(l0):
         l0_scores = score_models(pd.concat([l0, rw]), origins, {})
         best = best_l0_models(l0_scores, cfg.n_best_l0, exclude=[lgbm])
-        roles.update({m: "product L0" for m in best})
+        roles.update(dict.fromkeys(best, "product L0"))
         out.append(l0[l0["model"].isin(best)])
     if "lightgbm" in cfg.peers:
         if lgbm in set(l0["model"]):
@@ -1320,8 +1456,11 @@ def run_benchmark(cfg: BenchmarkConfig, progress: Callable[[str, str], None] | N
     n_origins = {int(h): int(n) for h, n in origins.groupby("horizon_days").size().items()}
     if origins.empty:
         raise ValueError(f"no valid origin in {cfg.start.date()}..{cfg.end.date()}")
-    say("series", f"ZL {len(zl)} valid rows {zl['trade_date'].iloc[0].date()}..{zl['trade_date'].iloc[-1].date()}; "
-                  f"origins per horizon {n_origins}")
+    say(
+        "series",
+        f"ZL {len(zl)} valid rows {zl['trade_date'].iloc[0].date()}..{zl['trade_date'].iloc[-1].date()}; "
+        f"origins per horizon {n_origins}",
+    )
     with contextlib.ExitStack() as stack:
         work = cfg.work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zl_bench_")))
         Path(work).mkdir(parents=True, exist_ok=True)
@@ -1343,26 +1482,37 @@ def run_benchmark(cfg: BenchmarkConfig, progress: Callable[[str, str], None] | N
         if "rw_empirical" in cfg.peers:
             preds.append(_timed(PEERS["rw_empirical"], lambda: rw_empirical_peer(zl, origins), seconds, notes, say))
         if "autoets" in cfg.peers:
-            preds.append(_timed(PEERS["autoets"], lambda: autoets_peer(zl, origins, cfg.ets_windows, say),
-                                seconds, notes, say))
+            preds.append(
+                _timed(PEERS["autoets"], lambda: autoets_peer(zl, origins, cfg.ets_windows, say), seconds, notes, say)
+            )
         ag_secs: dict[str, float] = {}
         if "autogluon" in cfg.peers:
+
             def _ag() -> pd.DataFrame:
                 w, s = autogluon_peer(zl, origins, cfg.autogluon, Path(work) / "autogluon_ts", say)
                 ag_secs.update(s)
                 return w
+
             preds.append(_timed(PEERS["autogluon"], _ag, seconds, notes, say))
             if "total_s" in ag_secs:
                 seconds["autogluon_ts fit+predict"] = ag_secs["total_s"]
     say("scores", "scoring")
     scores = score_models(pd.concat([p for p in preds if len(p)], ignore_index=True), origins, roles)
     for r in scores[~scores["complete"]].itertuples():
-        notes.append(f"{r.model} h={r.horizon_days}: forecasts at {r.n_origins} of {n_origins[r.horizon_days]} "
-                     "origins (scored, with its skill and DM test, on those only)")
+        notes.append(
+            f"{r.model} h={r.horizon_days}: forecasts at {r.n_origins} of {n_origins[r.horizon_days]} "
+            "origins (scored, with its skill and DM test, on those only)"
+        )
     timings = stage_table(builds, ag_secs.get("total_s")) if cfg.timings and builds else None
-    result = BenchmarkResult(scores=scores, var_backtest=var_bt, timings=timings,
-                             rw_check=_rw_check(scores, cfg.rw_check), notes=notes, peer_seconds=seconds,
-                             n_origins=n_origins)
+    result = BenchmarkResult(
+        scores=scores,
+        var_backtest=var_bt,
+        timings=timings,
+        rw_check=_rw_check(scores, cfg.rw_check),
+        notes=notes,
+        peer_seconds=seconds,
+        n_origins=n_origins,
+    )
     result.files = write_outputs(result, cfg)
     return result
 
@@ -1393,19 +1543,32 @@ def report_markdown(result: BenchmarkResult, cfg: BenchmarkConfig) -> str:
     ]
     if result.rw_check is not None:
         c = result.rw_check
-        lines += [f"**Reference check**: rw_ewma_normal pinball at 20 days = {c['value']:.6f}, expected "
-                  f"{c['expected']:.5f} ± {c['tol']:.5f}: **{'PASS' if c['passed'] else 'FAIL'}**", ""]
+        lines += [
+            f"**Reference check**: rw_ewma_normal pinball at 20 days = {c['value']:.6f}, expected "
+            f"{c['expected']:.5f} ± {c['tol']:.5f}: **{'PASS' if c['passed'] else 'FAIL'}**",
+            "",
+        ]
     for h, g in result.scores.groupby("horizon_days", sort=True):
         lines += [f"## {h} trading days", "", markdown_table(g.drop(columns="horizon_days"), _SCORE_DIGITS), ""]
     if result.var_backtest is not None:
-        lines += ["## VaR backtest of the product (zl_var_backtest)", "",
-                  markdown_table(result.var_backtest, {"level": 2, "expected": 2, "exceed_rate": 4}), ""]
+        lines += [
+            "## VaR backtest of the product (zl_var_backtest)",
+            "",
+            markdown_table(result.var_backtest, {"level": 2, "expected": 2, "exceed_rate": 4}),
+            "",
+        ]
     if result.timings is not None:
-        lines += ["## dbt build timings", "",
-                  "Per-stage wall time = summed dbt node execution times (run_results.json); peak RSS = highest "
-                  "sampled RSS of the dbt process tree while the stage's nodes ran; x_autogluon = stage time / "
-                  f"AutoGluon-TS peer fit+predict time ({result.peer_seconds.get('autogluon_ts fit+predict', float('nan')):.1f} s).",
-                  "", markdown_table(result.timings, {"wall_s": 1, "peak_rss_mib": 0, "x_autogluon": 2}), ""]
+        lines += [
+            "## dbt build timings",
+            "",
+            "Per-stage wall time = summed dbt node execution times (run_results.json); peak RSS = highest "
+            "sampled RSS of the dbt process tree while the stage's nodes ran; x_autogluon = stage time / "
+            "AutoGluon-TS peer fit+predict time "
+            f"({result.peer_seconds.get('autogluon_ts fit+predict', float('nan')):.1f} s).",
+            "",
+            markdown_table(result.timings, {"wall_s": 1, "peak_rss_mib": 0, "x_autogluon": 2}),
+            "",
+        ]
     if result.peer_seconds:
         sec = pd.DataFrame({"model": list(result.peer_seconds), "seconds": list(result.peer_seconds.values())})
         lines += ["## Peer run time", "", markdown_table(sec, {"seconds": 1}), ""]

@@ -52,10 +52,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """
     default_data = os.environ.get("ZL_DATA_DIR") or str(REPO.parent / "shared" / "data")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", type=Path, default=Path(default_data), help="data directory (default $ZL_DATA_DIR or ../shared/data)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(default_data),
+        help="data directory (default $ZL_DATA_DIR or ../shared/data)",
+    )
     p.add_argument("--start", default=str(REFERENCE_WINDOW[0].date()), help="first origin (inclusive)")
     p.add_argument("--end", default=str(REFERENCE_WINDOW[1].date()), help="last origin (inclusive)")
-    p.add_argument("--warehouse", type=Path, default=None, help="built DuckDB warehouse (read-only); default: build one")
+    p.add_argument(
+        "--warehouse", type=Path, default=None, help="built DuckDB warehouse (read-only); default: build one"
+    )
     p.add_argument("--out", type=Path, default=Path("benchmark_out"), help="report folder")
     p.add_argument("--timings", action="store_true", help="time a full dbt build and a second one with no new data")
     p.add_argument("--no-product", action="store_true", help="score the peers only (no warehouse, no dbt)")
@@ -66,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ag-context", type=int, default=512, help="rows of context per AutoGluon-TS origin")
     p.add_argument("--ets-windows", type=int, default=20, help="conformal windows of the AutoETS peer")
     p.add_argument("--threads", type=int, default=1, help="dbt threads (1: exact per-stage peak memory)")
-    p.add_argument("--dbt-vars", default="{}", help="extra dbt --vars as JSON, e.g. '{\"forecast_preset\": \"fast\"}'")
+    p.add_argument("--dbt-vars", default="{}", help='extra dbt --vars as JSON, e.g. \'{"forecast_preset": "fast"}\'')
     p.add_argument("--artifact-dir", type=Path, default=None, help="predictor store of dbt builds (default: fresh)")
     p.add_argument("--work-dir", type=Path, default=None, help="keep dbt builds here (default: temporary)")
     p.add_argument("--no-rw-check", action="store_true", help="skip the reference check of the random walk")
@@ -87,13 +94,27 @@ def config_from_args(a: argparse.Namespace) -> BenchmarkConfig:
     start, end = pd.Timestamp(a.start), pd.Timestamp(a.end)
     on_reference = (start, end) == REFERENCE_WINDOW
     return BenchmarkConfig(
-        data_dir=a.data_dir, start=start, end=end, out_dir=a.out, warehouse=a.warehouse,
-        product=not a.no_product, timings=a.timings,
-        peers=tuple(s.strip() for s in a.peers.split(",") if s.strip()), n_best_l0=a.n_best_l0,
-        autogluon=AutoGluonPeerSettings(models=tuple(s.strip() for s in a.ag_models.split(",") if s.strip()),
-                                        time_limit_s=a.ag_time_limit, context_length=a.ag_context),
-        ets_windows=a.ets_windows, project_dir=REPO, work_dir=a.work_dir, dbt_threads=a.threads,
-        dbt_vars=json.loads(a.dbt_vars), artifact_dir=a.artifact_dir, rw_check=None if a.no_rw_check or not on_reference else REFERENCE_RW20,
+        data_dir=a.data_dir,
+        start=start,
+        end=end,
+        out_dir=a.out,
+        warehouse=a.warehouse,
+        product=not a.no_product,
+        timings=a.timings,
+        peers=tuple(s.strip() for s in a.peers.split(",") if s.strip()),
+        n_best_l0=a.n_best_l0,
+        autogluon=AutoGluonPeerSettings(
+            models=tuple(s.strip() for s in a.ag_models.split(",") if s.strip()),
+            time_limit_s=a.ag_time_limit,
+            context_length=a.ag_context,
+        ),
+        ets_windows=a.ets_windows,
+        project_dir=REPO,
+        work_dir=a.work_dir,
+        dbt_threads=a.threads,
+        dbt_vars=json.loads(a.dbt_vars),
+        artifact_dir=a.artifact_dir,
+        rw_check=None if a.no_rw_check or not on_reference else REFERENCE_RW20,
     )
 
 
@@ -117,12 +138,17 @@ def main(argv: list[str] | None = None) -> int:
     print("files: " + ", ".join(display_path(p) for p in result.files.values()))
     check = result.rw_check
     if check is not None and not check["passed"]:
-        print(f"REFERENCE CHECK FAILED: rw_ewma_normal 20-day pinball {check['value']:.6f} is not "
-              f"{check['expected']:.5f} ± {check['tol']:.5f}", file=sys.stderr)
+        print(
+            f"REFERENCE CHECK FAILED: rw_ewma_normal 20-day pinball {check['value']:.6f} is not "
+            f"{check['expected']:.5f} ± {check['tol']:.5f}",
+            file=sys.stderr,
+        )
         return 1
     if check is not None:
-        print(f"reference check passed: rw_ewma_normal 20-day pinball {check['value']:.6f} "
-              f"(expected {check['expected']:.5f} ± {check['tol']:.5f})")
+        print(
+            f"reference check passed: rw_ewma_normal 20-day pinball {check['value']:.6f} "
+            f"(expected {check['expected']:.5f} ± {check['tol']:.5f})"
+        )
     return 0
 
 

@@ -44,13 +44,23 @@ REPO = Path(__file__).resolve().parents[1]
 PROJECT = "zl_forecast"
 BIG8_MODELS = tuple(f"model.{PROJECT}.int_big8__{b}" for b in BUCKETS)
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
-                  "--mute-audio")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--mute-audio",
+)
 EXIT_NO_CHROMIUM = 3
 _RENDERED_DEPENDS_ON = re.compile(
     r'id="depends_on"></div>\s*<div class="section-content">\s*<h6>Depends On</h6>\s*'
-    r'<reference-list[^>]*ng-isolate-scope[^>]*>(.*?)</reference-list>', re.DOTALL)
+    r"<reference-list[^>]*ng-isolate-scope[^>]*>(.*?)</reference-list>",
+    re.DOTALL,
+)
 
 
 @dataclass
@@ -111,11 +121,26 @@ def generate_docs(target_path: Path, env: Mapping[str, str] | None = None) -> No
     RuntimeError
         dbt failed (its output tail is in the message).
     """
-    proc = subprocess.run([dbt_executable(), "docs", "generate", "--target-path", str(target_path),
-                           "--log-path", str(target_path.parent / "logs")],
-                          cwd=REPO, env=dict(env or os.environ), capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            dbt_executable(),
+            "docs",
+            "generate",
+            "--target-path",
+            str(target_path),
+            "--log-path",
+            str(target_path.parent / "logs"),
+        ],
+        cwd=REPO,
+        env=dict(env or os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
-        raise RuntimeError(f"dbt docs generate failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"dbt docs generate failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+        )
 
 
 def upstream(parent_map: Mapping[str, Sequence[str]], unique_id: str) -> set[str]:
@@ -171,8 +196,9 @@ def hops_to_big8(parent_map: Mapping[str, Sequence[str]]) -> dict[str, int]:
     return hops
 
 
-def walk_to_big8(links_of: Callable[[str], list[str]], start: str, hops: Mapping[str, int],
-                 max_pages: int = 15) -> tuple[list[str], list[str]]:
+def walk_to_big8(
+    links_of: Callable[[str], list[str]], start: str, hops: Mapping[str, int], max_pages: int = 15
+) -> tuple[list[str], list[str]]:
     """Follow rendered "Depends On" links from ``start`` toward the Big 8 models, as a user clicking upstream would.
 
     Each step reads the links a page shows (``links_of``) and opens the linked model nearest to a Big 8 model
@@ -264,8 +290,13 @@ def find_chromium() -> str | None:
 def _chromium(chromium: str, args: Sequence[str], timeout_s: float) -> subprocess.CompletedProcess[str]:
     """Run headless chromium with a throw-away profile."""
     with tempfile.TemporaryDirectory(prefix="zl-chromium-") as profile:
-        proc = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                              capture_output=True, text=True, timeout=timeout_s, check=False)
+        proc = subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
     return proc
 
 
@@ -294,8 +325,14 @@ def dump_dom(chromium: str, url: str, budget_ms: int = 10000, timeout_s: float =
     return proc.stdout
 
 
-def screenshot(chromium: str, url: str, png: Path, size: tuple[int, int] = (1400, 900), budget_ms: int = 10000,
-               timeout_s: float = 120) -> Path:
+def screenshot(
+    chromium: str,
+    url: str,
+    png: Path,
+    size: tuple[int, int] = (1400, 900),
+    budget_ms: int = 10000,
+    timeout_s: float = 120,
+) -> Path:
     """Save a PNG screenshot of ``url``.
 
     Parameters
@@ -318,8 +355,11 @@ def screenshot(chromium: str, url: str, png: Path, size: tuple[int, int] = (1400
     Path
     """
     png.parent.mkdir(parents=True, exist_ok=True)
-    proc = _chromium(chromium, [f"--virtual-time-budget={budget_ms}", f"--window-size={size[0]},{size[1]}",
-                                f"--screenshot={png}", url], timeout_s)
+    proc = _chromium(
+        chromium,
+        [f"--virtual-time-budget={budget_ms}", f"--window-size={size[0]},{size[1]}", f"--screenshot={png}", url],
+        timeout_s,
+    )
     if proc.returncode != 0 or not png.exists():
         raise RuntimeError(f"chromium --screenshot {url} failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return png
@@ -350,8 +390,14 @@ def depends_on_links(dom: str) -> list[str]:
 # ------------------------------------------------------------------------------------------------ check
 
 
-def check_docs(target_path: Path, out_dir: Path, model: str = "zl_forecast", generate: bool = True,
-               chromium: str | None = None, env: Mapping[str, str] | None = None) -> DocsReport:
+def check_docs(
+    target_path: Path,
+    out_dir: Path,
+    model: str = "zl_forecast",
+    generate: bool = True,
+    chromium: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> DocsReport:
     """Generate, serve, screenshot and check the dbt docs (see the module docstring).
 
     Parameters
@@ -413,10 +459,14 @@ def check_docs(target_path: Path, out_dir: Path, model: str = "zl_forecast", gen
         report.problems.append(f"the docs page of {unique_id} did not render its heading")
     direct = sorted(set(parent_map.get(unique_id, ())) - set(report.page_depends_on))
     if direct:
-        report.problems.append(f"the docs page's Depends On section of {unique_id} lacks its parents: {', '.join(direct)}")
+        report.problems.append(
+            f"the docs page's Depends On section of {unique_id} lacks its parents: {', '.join(direct)}"
+        )
     missing = sorted(set(BIG8_MODELS) - set(report.lineage_big8))
     if missing:
-        report.problems.append(f"walking the rendered docs upstream from {unique_id} did not reach: {', '.join(missing)}")
+        report.problems.append(
+            f"walking the rendered docs upstream from {unique_id} did not reach: {', '.join(missing)}"
+        )
     return report
 
 
@@ -440,10 +490,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(asdict(report), indent=2) + "\n")
     print(f"screenshots: {', '.join(report.screenshots)}")
     print(f"manifest: {len(report.manifest_upstream_big8)}/8 Big 8 models upstream of {report.model}")
-    print(f"docs page: heading {'ok' if report.page_title_ok else 'MISSING'}, Depends On: "
-          f"{', '.join(n.split('.')[-1] for n in report.page_depends_on)}")
-    print(f"browser lineage walk: {' -> '.join(n.split('.')[-1] for n in report.lineage_walk)}; "
-          f"{len(report.lineage_big8)}/8 Big 8 models linked")
+    print(
+        f"docs page: heading {'ok' if report.page_title_ok else 'MISSING'}, Depends On: "
+        f"{', '.join(n.split('.')[-1] for n in report.page_depends_on)}"
+    )
+    print(
+        f"browser lineage walk: {' -> '.join(n.split('.')[-1] for n in report.lineage_walk)}; "
+        f"{len(report.lineage_big8)}/8 Big 8 models linked"
+    )
     for problem in report.problems:
         print(f"FAIL: {problem}", file=sys.stderr)
     return 1 if report.problems else 0

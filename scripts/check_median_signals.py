@@ -31,7 +31,11 @@ from zlcast.forecast.evaluation import EVAL_QUANTILES, wide_quantiles
 from zlcast.forecast.frames import feature_columns
 from zlcast.forecast.signals import combination_tilt, roll_carry_tilt, tilt_skill, univariate_tilts
 
-PERIODS = {"2012-2015": ("2012-01-01", "2015-12-31"), "2016-2019": ("2016-01-01", "2019-12-31"), "2020-2025": ("2020-01-01", "2025-12-31")}
+PERIODS = {
+    "2012-2015": ("2012-01-01", "2015-12-31"),
+    "2016-2019": ("2016-01-01", "2019-12-31"),
+    "2020-2025": ("2020-01-01", "2025-12-31"),
+}
 PRE = ("2012-2015", "2016-2019")
 
 
@@ -58,21 +62,29 @@ def _pre_score(skill: dict[str, float]) -> float:
     return min(pre) if pre else -math.inf
 
 
-def _rows(features: pd.DataFrame, targets: pd.DataFrame, rw: pd.DataFrame, bars: pd.DataFrame, h: int) -> list[dict[str, object]]:
+def _rows(
+    features: pd.DataFrame, targets: pd.DataFrame, rw: pd.DataFrame, bars: pd.DataFrame, h: int
+) -> list[dict[str, object]]:
     cols = feature_columns(features)
     w = wide_quantiles(rw[rw["horizon_days"] == h], EVAL_QUANTILES)
-    q = w.set_index(pd.DatetimeIndex(pd.to_datetime(w["as_of_date"]))).drop(columns=["model", "as_of_date", "horizon_days"])
+    q = w.set_index(pd.DatetimeIndex(pd.to_datetime(w["as_of_date"]))).drop(
+        columns=["model", "as_of_date", "horizon_days"]
+    )
     t = targets[targets["horizon_days"] == h]
     actual = pd.Series(t["fwd_log_return"].to_numpy(), index=pd.DatetimeIndex(pd.to_datetime(t["trade_date"])))
     tilts = univariate_tilts(features, targets, h, cols)
-    rows: list[dict[str, object]] = [{"signal": "combination, all features", **tilt_skill(q, actual, combination_tilt(tilts), PERIODS)}]
+    rows: list[dict[str, object]] = [
+        {"signal": "combination, all features", **tilt_skill(q, actual, combination_tilt(tilts), PERIODS)}
+    ]
     for bucket in sorted({c.split("__", 1)[0] for c in cols}):
         sub = tilts[[c for c in cols if c.startswith(f"{bucket}__")]]
         rows.append({"signal": f"combination, {bucket}", **tilt_skill(q, actual, combination_tilt(sub), PERIODS)})
     single = {c: tilt_skill(q, actual, tilts[c], PERIODS) for c in cols}
     best = max(cols, key=lambda c: _pre_score(single[c]))
     rows.append({"signal": f"best single on 2012-2019: {best}", **single[best]})
-    rows.append({"signal": "roll carry, trailing 250 sessions", **tilt_skill(q, actual, roll_carry_tilt(bars, h), PERIODS)})
+    rows.append(
+        {"signal": "roll carry, trailing 250 sessions", **tilt_skill(q, actual, roll_carry_tilt(bars, h), PERIODS)}
+    )
     return rows
 
 

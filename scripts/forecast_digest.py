@@ -27,7 +27,7 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int]:
     """sha256 of the CSV export of ``table`` ordered by every column, and its row count."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "t.csv"
-        con.execute(f'copy (select * from "{table}" order by all) to \'{out}\' (header, delimiter \',\')')
+        con.execute(f"copy (select * from \"{table}\" order by all) to '{out}' (header, delimiter ',')")
         data = out.read_bytes()
     rows = con.execute(f'select count(*) from "{table}"').fetchone()
     return hashlib.sha256(data).hexdigest(), int(rows[0]) if rows else 0

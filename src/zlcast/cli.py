@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 DEFAULT_DEMO_DIR = Path("state/demo_data")
 
@@ -46,8 +46,10 @@ def _validate(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir or os.environ.get("ZL_DATA_DIR") or DEFAULT_DEMO_DIR)
     report = validate_data_dir(data_dir, Path(args.roots_seed), Path(args.macro_seed))
-    print(f"{data_dir}: OK ({report.futures_rows} futures rows, {report.macro_rows} macro rows, "
-          f"{report.event_rows} events)")
+    print(
+        f"{data_dir}: OK ({report.futures_rows} futures rows, {report.macro_rows} macro rows, "
+        f"{report.event_rows} events)"
+    )
     for warning in report.warnings:
         print(f"warning: {warning}")
     return 0

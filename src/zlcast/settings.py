@@ -320,12 +320,28 @@ def coerce_fields(obj: object, kinds: Mapping[str, str]) -> None:
 
 
 _FORECAST_KINDS: dict[str, str] = {
-    "horizons": "ints", "quantiles": "floats", "oof_start": "date", "fold_months": "int",
-    "embargo_days": "opt_int", "min_train_rows": "int", "time_limit_s": "float", "presets": "str",
-    "tabular_presets": "opt_str", "seed": "int", "artifact_dir": "str", "retrain_after_days": "int",
-    "tabular_hyperparameters": "dict", "num_bag_folds": "int", "tuning": "bool", "tune_num_trials": "int",
-    "tuning_frac": "float", "lgbm_params": "dict", "exclude_features": "strs", "num_cpus": "opt_int",
-    "fit_workers": "opt_int", "ewma_lambda": "float",
+    "horizons": "ints",
+    "quantiles": "floats",
+    "oof_start": "date",
+    "fold_months": "int",
+    "embargo_days": "opt_int",
+    "min_train_rows": "int",
+    "time_limit_s": "float",
+    "presets": "str",
+    "tabular_presets": "opt_str",
+    "seed": "int",
+    "artifact_dir": "str",
+    "retrain_after_days": "int",
+    "tabular_hyperparameters": "dict",
+    "num_bag_folds": "int",
+    "tuning": "bool",
+    "tune_num_trials": "int",
+    "tuning_frac": "float",
+    "lgbm_params": "dict",
+    "exclude_features": "strs",
+    "num_cpus": "opt_int",
+    "fit_workers": "opt_int",
+    "ewma_lambda": "float",
 }
 
 
@@ -473,9 +489,7 @@ class ForecastSettings:
         valid = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(config) - valid)
         if unknown:
-            raise ValueError(
-                f"unknown ForecastSettings key(s) {unknown}; valid keys are {sorted(valid)}"
-            )
+            raise ValueError(f"unknown ForecastSettings key(s) {unknown}; valid keys are {sorted(valid)}")
         name = config.get("presets", "fast")
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESETS)}")
@@ -632,8 +646,13 @@ SHARED_KEYS: tuple[str, ...] = ("horizons", "quantiles", "buckets", "ewma_lambda
 #: Sections of ``meta['forecast']`` holding the settings of one layer.
 SECTIONS: tuple[str, ...] = ("core_ts", "meta", "ensemble")
 _PROJECT_KINDS: dict[str, str] = {
-    "horizons": "ints", "quantiles": "floats", "buckets": "strs", "ewma_lambda": "float", "oof_start": "date",
-    "eval_start": "date", "seed": "int",
+    "horizons": "ints",
+    "quantiles": "floats",
+    "buckets": "strs",
+    "ewma_lambda": "float",
+    "oof_start": "date",
+    "eval_start": "date",
+    "seed": "int",
 }
 
 
@@ -682,8 +701,10 @@ class ProjectSettings:
         coerce_fields(self, _PROJECT_KINDS)
         unknown = [b for b in self.buckets if b not in BUCKETS]
         if unknown or len(set(self.buckets)) != len(self.buckets) or not self.buckets:
-            raise ValueError(f"invalid ProjectSettings: buckets must be a non-empty subset of {list(BUCKETS)}, "
-                             f"got {list(self.buckets)}")
+            raise ValueError(
+                f"invalid ProjectSettings: buckets must be a non-empty subset of {list(BUCKETS)}, "
+                f"got {list(self.buckets)}"
+            )
         object.__setattr__(self, "buckets", tuple(b for b in BUCKETS if b in self.buckets))
         if not 0.0 < self.ewma_lambda < 1.0:
             raise ValueError(f"invalid ProjectSettings: ewma_lambda must lie in (0, 1), got {self.ewma_lambda}")
@@ -694,11 +715,18 @@ class ProjectSettings:
             section = dict(getattr(self, name) or {})
             shared = sorted(set(section) & set(SHARED_KEYS))
             if shared:
-                raise ValueError(f"forecast.{name} sets {shared}: project settings, set once (dbt vars) for every layer")
+                raise ValueError(
+                    f"forecast.{name} sets {shared}: project settings, set once (dbt vars) for every layer"
+                )
             object.__setattr__(self, name, section)
         base = self.forecast.to_dict() if self.forecast is not None else {}
-        shared_l0 = {"horizons": self.horizons, "quantiles": self.quantiles, "oof_start": self.oof_start,
-                     "seed": self.seed, "ewma_lambda": self.ewma_lambda}
+        shared_l0 = {
+            "horizons": self.horizons,
+            "quantiles": self.quantiles,
+            "oof_start": self.oof_start,
+            "seed": self.seed,
+            "ewma_lambda": self.ewma_lambda,
+        }
         object.__setattr__(self, "forecast", ForecastSettings.from_config({**base, **shared_l0}))
 
     @classmethod
@@ -757,8 +785,9 @@ class ProjectSettings:
         """
         from zlcast.forecast.meta import MetaSettings
 
-        return MetaSettings(**{"horizons": self.horizons, "quantiles": self.quantiles, "lam": self.ewma_lambda,
-                               **self.meta})
+        return MetaSettings(
+            **{"horizons": self.horizons, "quantiles": self.quantiles, "lam": self.ewma_lambda, **self.meta}
+        )
 
     def ensemble_settings(self) -> Any:
         """Settings of the L2 ensemble (:class:`zlcast.forecast.ensemble.EnsembleSettings`).
@@ -769,8 +798,9 @@ class ProjectSettings:
         """
         from zlcast.forecast.ensemble import EnsembleSettings
 
-        return EnsembleSettings(**{"horizons": self.horizons, "quantiles": self.quantiles, "lam": self.ewma_lambda,
-                                   **self.ensemble})
+        return EnsembleSettings(
+            **{"horizons": self.horizons, "quantiles": self.quantiles, "lam": self.ewma_lambda, **self.ensemble}
+        )
 
     @property
     def model_version(self) -> str:

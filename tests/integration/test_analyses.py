@@ -21,7 +21,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-
 from dbt_helpers import REPO, read_table, run_dbt
 
 pytestmark = pytest.mark.dbt
@@ -39,8 +38,11 @@ _RELATION = re.compile(r'"([^"]+)"\."([^"]+)"\."([^"]+)"')
 def warehouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of a built warehouse (see the module docstring for which one)."""
     work = tmp_path_factory.mktemp("analyses")
-    source = (Path(os.environ["ZL_ANALYSES_WAREHOUSE"]) if os.environ.get("ZL_ANALYSES_WAREHOUSE")
-              else Path(request.getfixturevalue("sql_warehouse")))
+    source = (
+        Path(os.environ["ZL_ANALYSES_WAREHOUSE"])
+        if os.environ.get("ZL_ANALYSES_WAREHOUSE")
+        else Path(request.getfixturevalue("sql_warehouse"))
+    )
     db = work / "wh" / source.name
     db.parent.mkdir()
     shutil.copy2(source, db)
@@ -62,8 +64,14 @@ def compiled(warehouse: Path, demo_dir: Path) -> dict[str, str]:
 
 def _missing_relations(db: Path, sql: str) -> list[str]:
     """Fully qualified relations the compiled SQL reads that the warehouse does not have (table names)."""
-    present = set(map(tuple, read_table(db, "select table_catalog, table_schema, table_name "
-                                            "from information_schema.tables").itertuples(index=False)))
+    present = set(
+        map(
+            tuple,
+            read_table(db, "select table_catalog, table_schema, table_name from information_schema.tables").itertuples(
+                index=False
+            ),
+        )
+    )
     wanted = dict.fromkeys(_RELATION.findall(sql))
     return [name for (catalog, schema, name) in wanted if (catalog, schema, name) not in present]
 
@@ -117,8 +125,13 @@ def _stub_forecast(n_origins: int = 30) -> pd.DataFrame:
             sigma = 0.015 * np.sqrt(h)
             row = {"as_of_date": day.date(), "horizon_days": h, "target_date": (day + pd.offsets.BDay(h)).date()}
             row |= {k: spot[i] * np.exp(0.0005 * h + q * sigma) for k, q in z.items()}
-            row |= {"spot_close": spot[i], "expected_return": 0.0005 * h, "prob_up": 0.55, "model_version": "stub-1",
-                    "realized_close": spot[i] * np.exp(rng.normal(0, sigma))}
+            row |= {
+                "spot_close": spot[i],
+                "expected_return": 0.0005 * h,
+                "prob_up": 0.55,
+                "model_version": "stub-1",
+                "realized_close": spot[i] * np.exp(rng.normal(0, sigma)),
+            }
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -127,17 +140,49 @@ def _stub_tables() -> dict[str, pd.DataFrame]:
     """The planned marts (and fct_model_evaluation) with their planned schemas."""
     backtest = _stub_forecast()
     forecast = backtest.drop(columns="realized_close")
-    var = pd.DataFrame([{"horizon_days": h, "level": lv, "sample": sample, "n_obs": 250, "n_exceed": 14,
-                         "expected": 250 * (1 - lv), "exceed_rate": 14 / 250, "kupiec_p": 0.4, "christoffersen_p": 0.6,
-                         "traffic_light": "green"}
-                        for h in (5, 20, 60) for lv in (0.95, 0.99) for sample in ("all_origins", "non_overlapping")])
-    evaluation = pd.DataFrame([{"model": m, "horizon_days": h, "pinball": p * np.sqrt(h), "coverage80": 0.8,
-                                "mape_pct": 3.0, "skill_vs_rw": 0.0, "hit_rate": 0.5, "n_origins": 100,
-                                "period_start": pd.Timestamp("2023-01-02"), "period_end": pd.Timestamp("2024-12-31")}
-                               for h in (5, 20, 60) for m, p in (("rw_ewma_normal", 0.01), ("lightgbm_zl", 0.009),
-                                                                 ("core_ts", 0.0095))])
-    return {"zl_forecast": forecast, "zl_forecast_backtest": backtest, "zl_var_backtest": var,
-            "fct_model_evaluation": evaluation}
+    var = pd.DataFrame(
+        [
+            {
+                "horizon_days": h,
+                "level": lv,
+                "sample": sample,
+                "n_obs": 250,
+                "n_exceed": 14,
+                "expected": 250 * (1 - lv),
+                "exceed_rate": 14 / 250,
+                "kupiec_p": 0.4,
+                "christoffersen_p": 0.6,
+                "traffic_light": "green",
+            }
+            for h in (5, 20, 60)
+            for lv in (0.95, 0.99)
+            for sample in ("all_origins", "non_overlapping")
+        ]
+    )
+    evaluation = pd.DataFrame(
+        [
+            {
+                "model": m,
+                "horizon_days": h,
+                "pinball": p * np.sqrt(h),
+                "coverage80": 0.8,
+                "mape_pct": 3.0,
+                "skill_vs_rw": 0.0,
+                "hit_rate": 0.5,
+                "n_origins": 100,
+                "period_start": pd.Timestamp("2023-01-02"),
+                "period_end": pd.Timestamp("2024-12-31"),
+            }
+            for h in (5, 20, 60)
+            for m, p in (("rw_ewma_normal", 0.01), ("lightgbm_zl", 0.009), ("core_ts", 0.0095))
+        ]
+    )
+    return {
+        "zl_forecast": forecast,
+        "zl_forecast_backtest": backtest,
+        "zl_var_backtest": var,
+        "fct_model_evaluation": evaluation,
+    }
 
 
 def _stub_connection(catalog: str, schema: str, path: Path) -> duckdb.DuckDBPyConnection:
@@ -156,7 +201,7 @@ def _stub_connection(catalog: str, schema: str, path: Path) -> duckdb.DuckDBPyCo
 
 
 def test_every_planned_starter_query_is_in_analyses() -> None:
-    assert EXPECTED <= set(ANALYSES)
+    assert set(ANALYSES) >= EXPECTED
 
 
 @pytest.mark.parametrize("analysis", ANALYSES)
@@ -172,8 +217,9 @@ def test_analysis_compiles_and_runs_on_the_warehouse(analysis: str, compiled: di
     CHECKS.get(analysis, lambda *_: None)(df, warehouse)
 
 
-def test_planned_mart_queries_give_the_expected_numbers_on_stub_tables(compiled: dict[str, str],
-                                                                        tmp_path: Path) -> None:
+def test_planned_mart_queries_give_the_expected_numbers_on_stub_tables(
+    compiled: dict[str, str], tmp_path: Path
+) -> None:
     sql = compiled["latest_forecast"]
     catalog, schema, _ = _RELATION.search(sql).groups()  # type: ignore[union-attr]
     con = _stub_connection(catalog, schema, tmp_path / f"{catalog}.duckdb")

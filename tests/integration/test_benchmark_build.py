@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -14,27 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_synth import synthetic_zl
 from benchmarks.harness import (
-    PEERS,
-    REFERENCE_RW20,
-    REFERENCE_TOL,
-    REFERENCE_WINDOW,
-    RW_MODEL,
-    SCORE_COLUMNS,
-    AutoGluonPeerSettings,
-    BenchmarkConfig,
-    BuildTiming,
-    diebold_mariano,
-    load_zl_series,
     origin_targets,
-    per_origin_pinball,
-    run_benchmark,
     run_dbt_build,
-    rw_empirical_peer,
     rw_ewma_peer,
-    score_models,
-    stage_of,
     stage_table,
 )
 from zlcast.risk.var import var_backtest
@@ -64,7 +45,8 @@ def _long_from_wide(w: pd.DataFrame, model: str, zl: pd.DataFrame) -> pd.DataFra
     rows["quantile"] = rows["variable"].map({"q10": 0.1, "q50": 0.5, "q90": 0.9})
     rows["target_date"] = rows["as_of_date"] + pd.Timedelta(days=1)
     return rows.assign(model=model, split="oof", fold_id=0)[
-        ["as_of_date", "horizon_days", "target_date", "model", "quantile", "value", "split", "fold_id"]]
+        ["as_of_date", "horizon_days", "target_date", "model", "quantile", "value", "split", "fold_id"]
+    ]
 
 
 def _write_warehouse(path: Path, zl: pd.DataFrame) -> Path:
@@ -80,19 +62,35 @@ def _write_warehouse(path: Path, zl: pd.DataFrame) -> Path:
         return w
 
     ens = _long_from_wide(scaled(1.1), "zl_ensemble", zl)
-    l0 = pd.concat([_long_from_wide(scaled(k, s), m, zl) for m, k, s in
-                    [("lightgbm_zl", 0.6, 1.0), ("specialist_a", 0.9, 0.5), ("specialist_b", 1.3, 0.5),
-                     ("core_ts", 1.0, 0.2)]])
+    l0 = pd.concat(
+        [
+            _long_from_wide(scaled(k, s), m, zl)
+            for m, k, s in [
+                ("lightgbm_zl", 0.6, 1.0),
+                ("specialist_a", 0.9, 0.5),
+                ("specialist_b", 1.3, 0.5),
+                ("core_ts", 1.0, 0.2),
+            ]
+        ]
+    )
     targets = origins.rename(columns={"as_of_date": "trade_date"})[
-        ["trade_date", "horizon_days", "target_date", "fwd_log_return"]]
+        ["trade_date", "horizon_days", "target_date", "fwd_log_return"]
+    ]
     sig = rw.set_index(["as_of_date", "horizon_days"])["q90"] / 1.2816
-    frame = origins.set_index(["as_of_date", "horizon_days"]).assign(
-        var95_loss=sig * 1.645 * 40, var99_loss=sig * 2.326 * 40).reset_index()
+    frame = (
+        origins.set_index(["as_of_date", "horizon_days"])
+        .assign(var95_loss=sig * 1.645 * 40, var99_loss=sig * 2.326 * 40)
+        .reset_index()
+    )
     frame["realized_loss"] = -frame["fwd_log_return"] * 40
     var_bt = var_backtest(frame)
     with duckdb.connect(str(path)) as con:
-        for name, df in [("ml_ensemble", ens), ("fct_l0_predictions", l0), ("fct_zl_targets", targets),
-                         ("zl_var_backtest", var_bt)]:
+        for name, df in [
+            ("ml_ensemble", ens),
+            ("fct_l0_predictions", l0),
+            ("fct_zl_targets", targets),
+            ("zl_var_backtest", var_bt),
+        ]:
             con.register("df", df)
             con.execute(f"create table {name} as select * from df")
             con.unregister("df")
@@ -115,8 +113,15 @@ def _reference_module() -> ModuleType | None:
 def test_dbt_build_is_timed_per_stage(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZL_PREIMPORT_AUTOGLUON", "false")
     lines: list[str] = []
-    b = run_dbt_build(REPO, demo_dir, tmp_path / "x.duckdb", tmp_path, "full", select=("+fct_zl_features", "+fct_zl_targets"),
-                      progress=lambda stage, msg: lines.append(msg))
+    b = run_dbt_build(
+        REPO,
+        demo_dir,
+        tmp_path / "x.duckdb",
+        tmp_path,
+        "full",
+        select=("+fct_zl_features", "+fct_zl_targets"),
+        progress=lambda stage, msg: lines.append(msg),
+    )
     models = [r["unique_id"] for r in b.results if r["unique_id"].startswith("model.")]
     assert models and all(b.node_peak_mib.get(u, 0) > 0 for u in models)  # every model sampled while running
     t = stage_table([b], reference_s=None).set_index("stage")

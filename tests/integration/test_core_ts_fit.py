@@ -1,4 +1,5 @@
-"""core_ts with real fits: AutoGluon-TS on synthetic ZL, Mitra and Chronos on tiny local checkpoints, reuse and worker processes."""
+"""core_ts with real fits: AutoGluon-TS on synthetic ZL, Mitra and Chronos on tiny local checkpoints, reuse and
+worker processes."""
 
 from __future__ import annotations
 
@@ -7,16 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
+from core_ts_synth import BASE, VAL_BLOCKS, H, Q, check_monotone, check_shape, core_ts_data
 from tiny_checkpoints import make_tiny_chronos_bolt, make_tiny_mitra
 
 from zlcast.forecast import core_ts
-from zlcast.forecast.baselines import ewma_sigma_values
-from zlcast.forecast.folds import LIVE_FOLD_ID
-from core_ts_synth import BASE, H, Q, VAL_BLOCKS, check_monotone, check_shape, core_ts_data
-from zlcast.forecast.core_ts import CoreTSSettings, fit_predict_core
+from zlcast.forecast.core_ts import fit_predict_core
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -17,7 +17,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-
 from dbt_helpers import REPO, copy_warehouse
 
 INSTALL_SCRIPT = REPO / ".ci" / "install_system_packages.sh"
@@ -46,8 +45,7 @@ def chromium() -> str:
     if os.environ.get("ZL_NO_SYSTEM_INSTALL") == "1":
         pytest.skip("chromium not installed and ZL_NO_SYSTEM_INSTALL=1 (run .ci/install_system_packages.sh)")
     try:
-        proc = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=1200,
-                              check=False)
+        proc = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=1200, check=False)
         detail = (proc.stdout + proc.stderr).strip()[-500:]
     except (OSError, subprocess.TimeoutExpired) as exc:
         detail = repr(exc)
@@ -58,19 +56,40 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def docs_check(tmp_path_factory: pytest.TempPathFactory, chromium: str, sql_warehouse: Path,
-               demo_dir: Path) -> dict[str, Any]:
+def docs_check(
+    tmp_path_factory: pytest.TempPathFactory, chromium: str, sql_warehouse: Path, demo_dir: Path
+) -> dict[str, Any]:
     """On a copy of the session's demo build (compiling runs introspective queries), run scripts/check_docs.py
     (dbt docs generate, serve, chromium); return its report, process and folder."""
     work = tmp_path_factory.mktemp("docs")
     copy_warehouse(sql_warehouse, work)
     data = demo_dir
     env = {k: v for k, v in os.environ.items() if k != "ZL_DATA_DIR"}
-    env |= {"ZL_DUCKDB_PATH": str(work / "zl.duckdb"), "ZL_DATA_DIR": str(data), "ZL_PREIMPORT_AUTOGLUON": "false",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "ZL_CHROMIUM": chromium}
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "check_docs.py"), "--target-path",
-                           str(work / "target"), "--out", str(work / "screenshots"), "--json", str(work / "report.json")],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+    env |= {
+        "ZL_DUCKDB_PATH": str(work / "zl.duckdb"),
+        "ZL_DATA_DIR": str(data),
+        "ZL_PREIMPORT_AUTOGLUON": "false",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "ZL_CHROMIUM": chromium,
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "check_docs.py"),
+            "--target-path",
+            str(work / "target"),
+            "--out",
+            str(work / "screenshots"),
+            "--json",
+            str(work / "report.json"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else None
     return {"proc": proc, "report": report, "work": work}
 
@@ -78,7 +97,9 @@ def docs_check(tmp_path_factory: pytest.TempPathFactory, chromium: str, sql_ware
 def _report(docs_check: dict[str, Any]) -> dict[str, Any]:
     """The check's JSON report; fails with the script's output when it wrote none."""
     proc = docs_check["proc"]
-    assert docs_check["report"] is not None, f"no report ({proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-4000:]}"
+    assert docs_check["report"] is not None, (
+        f"no report ({proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-4000:]}"
+    )
     return dict(docs_check["report"])
 
 
@@ -92,20 +113,30 @@ def test_upstream_follows_parents_transitively() -> None:
 
 
 def test_depends_on_links_read_only_the_rendered_section_not_templates() -> None:
-    template = ('<script>id="depends_on"></div> <div class="section-content"> <h6>Depends On</h6> '
-                '<reference-list references="parents" node="model" /> href="#!/model/model.p.template"</script>')
-    rendered = ('<div class="section-target" id="depends_on"></div> <div class="section-content"> <h6>Depends On</h6> '
-                '<reference-list references="parents" node="model" class="ng-isolate-scope"><ul>'
-                '<li><a href="#!/model/model.p.a">a</a></li><li><a href="#!/source/source.p.s.t">t</a></li></ul>'
-                '</reference-list></div><a href="#!/model/model.p.after">after</a>')
+    template = (
+        '<script>id="depends_on"></div> <div class="section-content"> <h6>Depends On</h6> '
+        '<reference-list references="parents" node="model" /> href="#!/model/model.p.template"</script>'
+    )
+    rendered = (
+        '<div class="section-target" id="depends_on"></div> <div class="section-content"> <h6>Depends On</h6> '
+        '<reference-list references="parents" node="model" class="ng-isolate-scope"><ul>'
+        '<li><a href="#!/model/model.p.a">a</a></li><li><a href="#!/source/source.p.s.t">t</a></li></ul>'
+        '</reference-list></div><a href="#!/model/model.p.after">after</a>'
+    )
     assert check_docs.depends_on_links(template) == []
     assert check_docs.depends_on_links(template + rendered) == ["model.p.a", "source.p.s.t"]
 
 
 def test_walk_to_big8_follows_the_links_nearest_to_a_big8_model() -> None:
     big8 = list(check_docs.BIG8_MODELS)
-    parent_map = {"final": ["dist", "other"], "dist": ["features"], "other": ["src"], "features": big8, "src": [],
-                  **{b: [] for b in big8}}
+    parent_map = {
+        "final": ["dist", "other"],
+        "dist": ["features"],
+        "other": ["src"],
+        "features": big8,
+        "src": [],
+        **{b: [] for b in big8},
+    }
     hops = check_docs.hops_to_big8(parent_map)
     assert hops["features"] == 1 and hops["dist"] == 2 and hops["final"] == 3 and "other" not in hops
     opened: list[str] = []

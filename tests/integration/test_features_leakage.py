@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from dbt_helpers import BUILD_FEATURES, read_table, run_dbt, truncate_data_dir
 
 pytestmark = pytest.mark.dbt
@@ -16,7 +15,9 @@ pytestmark = pytest.mark.dbt
 
 def _cutoffs(db: Path) -> dict[str, pd.Timestamp]:
     cal = read_table(db, "select * from int_calendar__zl_sessions order by trade_date")
-    cont = read_table(db, "select trade_date, is_roll from int_futures__continuous where root = 'ZL' order by trade_date")
+    cont = read_table(
+        db, "select trade_date, is_roll from int_futures__continuous where root = 'ZL' order by trade_date"
+    )
     dates = pd.to_datetime(cal["trade_date"])
     late = dates[dates >= dates.iloc[len(dates) // 2]]
     rolls = pd.to_datetime(cont.loc[cont["is_roll"], "trade_date"])
@@ -35,8 +36,9 @@ def _cutoffs(db: Path) -> dict[str, pd.Timestamp]:
     }
 
 
-def test_features_up_to_cutoff_do_not_change_when_later_data_arrive(sql_warehouse: Path, demo_dir: Path,
-                                                                     tmp_path: Path) -> None:
+def test_features_up_to_cutoff_do_not_change_when_later_data_arrive(
+    sql_warehouse: Path, demo_dir: Path, tmp_path: Path
+) -> None:
     full = read_table(sql_warehouse, "select * from fct_zl_features order by trade_date")
     full["trade_date"] = pd.to_datetime(full["trade_date"])
     cutoffs = _cutoffs(sql_warehouse)
@@ -73,10 +75,13 @@ def test_targets_never_appear_in_the_feature_matrix(sql_warehouse: Path) -> None
 
 def test_no_feature_is_correlated_with_a_future_return_more_than_chance_allows(sql_warehouse: Path) -> None:
     """A leak through a future price would show as a near-perfect correlation with the 5-day target."""
-    df = read_table(sql_warehouse, """
+    df = read_table(
+        sql_warehouse,
+        """
         select f.*, t.fwd_log_return
         from fct_zl_features f join fct_zl_targets t using (trade_date)
-        where t.horizon_days = 5""")
+        where t.horizon_days = 5""",
+    )
     feats = [c for c in df.columns if "__" in c]
     corr = df[feats].corrwith(df["fwd_log_return"]).abs().dropna()
     assert corr.max() < 0.5, corr.sort_values().tail(3)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from dbt_helpers import ci_vars, copy_warehouse, read_table, run_dbt
 
 pytestmark = pytest.mark.dbt
 
-L0 = {"lightgbm_zl", "core_ts"} | {f"specialist_{b}" for b in
-                                   ("crush", "china", "fx", "fed", "tariff", "biofuel", "energy", "volatility")}
+L0 = {"lightgbm_zl", "core_ts"} | {
+    f"specialist_{b}" for b in ("crush", "china", "fx", "fed", "tariff", "biofuel", "energy", "volatility")
+}
 
 
 def test_every_l0_model_predicts_every_oof_origin_horizon_and_quantile(sql_warehouse) -> None:
@@ -28,8 +28,10 @@ def test_every_l0_model_predicts_every_oof_origin_horizon_and_quantile(sql_wareh
 
 def test_live_rows_exist_for_the_latest_origin(sql_warehouse) -> None:
     last = read_table(sql_warehouse, "select max(trade_date) d from fct_zl_features where is_valid_origin").d.iloc[0]
-    live = read_table(sql_warehouse, "select model, horizon_days, max(as_of_date) d from fct_l0_predictions "
-                                     "where split = 'live' group by all")
+    live = read_table(
+        sql_warehouse,
+        "select model, horizon_days, max(as_of_date) d from fct_l0_predictions where split = 'live' group by all",
+    )
     assert set(live["model"]) == L0
     assert (pd.to_datetime(live["d"]) == pd.Timestamp(last)).all()
 
@@ -39,15 +41,28 @@ def test_evaluation_table_scores_every_l0_model_at_every_horizon(sql_warehouse) 
     assert set(e["model"]) >= L0
     assert e.groupby("model")["horizon_days"].nunique().min() == 3
     assert e["coverage80"].between(0, 1).all() and (e["pinball"] > 0).all()
-    assert {"model", "horizon_days", "pinball", "coverage80", "mape_pct", "skill_vs_rw", "n_origins",
-            "period_start", "period_end"} <= set(e.columns)
+    assert {
+        "model",
+        "horizon_days",
+        "pinball",
+        "coverage80",
+        "mape_pct",
+        "skill_vs_rw",
+        "n_origins",
+        "period_start",
+        "period_end",
+    } <= set(e.columns)
 
 
 def test_a_second_build_reuses_every_stored_predictor(demo_build, demo_dir, tmp_path) -> None:
     store = demo_build["artifacts"]
     before = sorted(p.name for p in store.rglob("manifest.json"))
     db = copy_warehouse(demo_build["db"], tmp_path / "wh")
-    run_dbt(["run", "--select", "ml_specialist__crush", "ml_baseline_lightgbm", "--vars", ci_vars(store)],
-            db, demo_dir, extra_env={"ZL_PREIMPORT_AUTOGLUON": "true"})
+    run_dbt(
+        ["run", "--select", "ml_specialist__crush", "ml_baseline_lightgbm", "--vars", ci_vars(store)],
+        db,
+        demo_dir,
+        extra_env={"ZL_PREIMPORT_AUTOGLUON": "true"},
+    )
     after = sorted(p.name for p in store.rglob("manifest.json"))
     assert before and after == before

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from dbt_helpers import ci_vars, read_table, run_dbt
+
 from zlcast.data.demo_data import write_demo_data
 
 pytestmark = pytest.mark.dbt
@@ -32,8 +32,17 @@ def shaped_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_targets_folds_and_forecasts_use_the_chosen_horizons(shaped_build: Path) -> None:
-    for table in ("fct_zl_targets", "ml_cv_folds", "fct_l0_predictions", "ml_meta", "zl_forecast",
-                  "zl_forecast_backtest", "zl_risk_scenarios", "zl_var_backtest", "fct_model_evaluation"):
+    for table in (
+        "fct_zl_targets",
+        "ml_cv_folds",
+        "fct_l0_predictions",
+        "ml_meta",
+        "zl_forecast",
+        "zl_forecast_backtest",
+        "zl_risk_scenarios",
+        "zl_var_backtest",
+        "fct_model_evaluation",
+    ):
         got = sorted(read_table(shaped_build, f"select distinct horizon_days as h from {table}")["h"])
         assert got == HORIZONS, table
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from dbt_helpers import REPO, copy_data_dir, copy_warehouse, read_table, run_dbt, truncate_data_dir
+
 from zlcast.serve.publish import (
     CATALOG_NAME,
     PublishConfig,
@@ -101,9 +101,25 @@ def _copy_build(db: Path, dst: Path) -> Path:
 
 def _publish_cli(db: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m zlcast.serve.publish` for a warehouse built by run_dbt (target folder beside it)."""
-    return subprocess.run([sys.executable, "-m", "zlcast.serve.publish", "--warehouse", str(db),
-                           "--target-path", str(db.parent / "target"), "--out", str(out), *extra],
-                          cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zlcast.serve.publish",
+            "--warehouse",
+            str(db),
+            "--target-path",
+            str(db.parent / "target"),
+            "--out",
+            str(out),
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def _publish_ok(db: Path, out: Path, *extra: str) -> dict:
@@ -184,12 +200,18 @@ def build_b(tmp_path_factory: pytest.TempPathFactory, earlier_data: Path) -> Pat
 
 
 def test_reader_sees_whole_old_or_whole_new_version_while_a_new_one_is_published(
-        tmp_path: Path, build_a: Path, build_b: Path) -> None:
+    tmp_path: Path, build_a: Path, build_b: Path
+) -> None:
     out = tmp_path / "published"
     old = _publish_ok(build_a, out)
     results_file, stop = tmp_path / "reader.jsonl", tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(out), str(results_file), str(stop), ",".join(TABLES)],
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(out), str(results_file), str(stop), ",".join(TABLES)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert reader.stdout is not None and reader.stderr is not None
         assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
@@ -219,7 +241,8 @@ def test_reader_sees_whole_old_or_whole_new_version_while_a_new_one_is_published
 
 
 def test_build_killed_mid_way_leaves_published_outputs_unchanged(
-        tmp_path: Path, build_a: Path, earlier_data: Path) -> None:
+    tmp_path: Path, build_a: Path, earlier_data: Path
+) -> None:
     db = _copy_build(build_a, tmp_path / "wh")
     out = tmp_path / "published"
     _publish_ok(db, out)
@@ -228,12 +251,20 @@ def test_build_killed_mid_way_leaves_published_outputs_unchanged(
     pidfile = tmp_path / "dbt.pid"
     dbt = Path(sys.executable).parent / "dbt"
     # `make build`'s line: dbt build && zlcast publish (dbt in the background only to learn its pid).
-    script = (f'"{dbt}" {" ".join(SQL_SIDE_BUILD)} --target-path "{db.parent / "target"}" '
-              f'--log-path "{db.parent / "logs"}" & echo $! > "{pidfile}"; wait $! && '
-              f'"{sys.executable}" -m zlcast.serve.publish --warehouse "{db}" --target-path "{db.parent / "target"}" '
-              f'--out "{out}"')
-    pipeline = subprocess.Popen(["sh", "-c", script], cwd=REPO, env=_dbt_env(db, earlier_data),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    script = (
+        f'"{dbt}" {" ".join(SQL_SIDE_BUILD)} --target-path "{db.parent / "target"}" '
+        f'--log-path "{db.parent / "logs"}" & echo $! > "{pidfile}"; wait $! && '
+        f'"{sys.executable}" -m zlcast.serve.publish --warehouse "{db}" --target-path "{db.parent / "target"}" '
+        f'--out "{out}"'
+    )
+    pipeline = subprocess.Popen(
+        ["sh", "-c", script],
+        cwd=REPO,
+        env=_dbt_env(db, earlier_data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     seen = []
     assert pipeline.stdout is not None
     for line in pipeline.stdout:
@@ -282,12 +313,22 @@ def test_build_whose_data_tests_fail_is_not_published(tmp_path: Path, build_a: P
 def test_refusal_lists_every_failed_errored_or_skipped_node(tmp_path: Path) -> None:
     target = tmp_path / "target"
     target.mkdir()
-    statuses = {"model.p.ok": "success", "model.p.broken": "error", "test.p.range": "fail",
-                "model.p.downstream": "skipped", "test.p.fine": "pass", "test.p.soft": "warn"}
-    run_results = {"metadata": {"invocation_id": "abc", "generated_at": "2026-01-01T00:00:00Z"},
-                   "args": {"which": "build"},
-                   "results": [{"unique_id": u, "status": s, "message": f"{s} message", "failures": 3 if s == "fail"
-                                else None} for u, s in statuses.items()]}
+    statuses = {
+        "model.p.ok": "success",
+        "model.p.broken": "error",
+        "test.p.range": "fail",
+        "model.p.downstream": "skipped",
+        "test.p.fine": "pass",
+        "test.p.soft": "warn",
+    }
+    run_results = {
+        "metadata": {"invocation_id": "abc", "generated_at": "2026-01-01T00:00:00Z"},
+        "args": {"which": "build"},
+        "results": [
+            {"unique_id": u, "status": s, "message": f"{s} message", "failures": 3 if s == "fail" else None}
+            for u, s in statuses.items()
+        ],
+    }
     (target / "run_results.json").write_text(json.dumps(run_results))
     with pytest.raises(PublishError) as err:
         read_build_results(target)
@@ -309,14 +350,19 @@ def test_refusal_lists_every_failed_errored_or_skipped_node(tmp_path: Path) -> N
 
 def test_publishing_the_same_warehouse_twice_gives_identical_parquet_checksums(tmp_path: Path, build_a: Path) -> None:
     out = tmp_path / "published"
-    config = PublishConfig(warehouse=build_a, target_path=build_a.parent / "target", out_dir=out, tables=TABLES,
-                           data_dir="demo")
+    config = PublishConfig(
+        warehouse=build_a, target_path=build_a.parent / "target", out_dir=out, tables=TABLES, data_dir="demo"
+    )
     first, second = publish(config), publish(config)
     assert first.version_dir != second.version_dir
     assert first.manifest["content_hash"] == second.manifest["content_hash"]
     for a, b in zip(first.manifest["tables"], second.manifest["tables"], strict=True):
-        assert (a["name"], a["sha256"], a["rows"], a["fingerprint"]) == (b["name"], b["sha256"], b["rows"],
-                                                                         b["fingerprint"])
+        assert (a["name"], a["sha256"], a["rows"], a["fingerprint"]) == (
+            b["name"],
+            b["sha256"],
+            b["rows"],
+            b["fingerprint"],
+        )
         assert (first.version_dir / a["file"]).read_bytes() == (second.version_dir / b["file"]).read_bytes()
         assert hashlib.sha256((second.version_dir / b["file"]).read_bytes()).hexdigest() == b["sha256"]
 
@@ -339,10 +385,12 @@ def test_published_folder_still_reads_after_it_is_moved(tmp_path: Path, build_a:
 
 
 def test_retention_keeps_newest_current_recently_superseded_and_recently_opened_versions(
-        tmp_path: Path, build_a: Path) -> None:
+    tmp_path: Path, build_a: Path
+) -> None:
     out = tmp_path / "published"
-    config = PublishConfig(warehouse=build_a, target_path=build_a.parent / "target", out_dir=out, tables=TABLES,
-                           keep=10)
+    config = PublishConfig(
+        warehouse=build_a, target_path=build_a.parent / "target", out_dir=out, tables=TABLES, keep=10
+    )
     names = [publish(config).version_dir.name for _ in range(4)]
     assert prune_versions(out, keep=1, grace_s=3600).removed == [], "recently superseded versions were deleted"
     set_current(out, names[1])
@@ -353,8 +401,7 @@ def test_retention_keeps_newest_current_recently_superseded_and_recently_opened_
     os.utime(reader_marker, (later.timestamp() - 60, later.timestamp() - 60))  # ... opened a minute before
     report = prune_versions(out, keep=1, grace_s=300, now=later)
     assert report.removed == [names[2]]
-    assert report.kept == {names[0]: "current", names[1]: "opened less than 300 s ago",
-                           names[3]: "among the newest 1"}
+    assert report.kept == {names[0]: "current", names[1]: "opened less than 300 s ago", names[3]: "among the newest 1"}
     assert current_version(out) == (out / "versions" / names[0]).resolve()
     with pytest.raises(PublishError, match="no such published version"):
         set_current(out, names[2])

@@ -1,31 +1,22 @@
-"""Bucket specialists fitted with AutoGluon (tiny GBM, 5 s limit, 1 CPU, once per module): OOF completeness, ordering, store reuse, worker processes."""
+"""Bucket specialists fitted with AutoGluon (tiny GBM, 5 s limit, 1 CPU, once per module): OOF completeness,
+ordering, store reuse, worker processes."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_frames, tiny_settings
-from zlcast.forecast import baseline_lgbm, specialists
+
 from zlcast.forecast.artifacts import PredictorStore
-from zlcast.forecast.baselines import normal_quantiles, rw_ewma_quantiles
 from zlcast.forecast.folds import make_folds, val_rows
-from zlcast.forecast.frames import bucket_columns, validate_predictions
-from zlcast.settings import ForecastSettings
+from zlcast.forecast.frames import validate_predictions
 from zlcast.forecast.specialists import (
-    LABEL,
-    SIGMA_FEATURE,
-    Backend,
-    autogluon_hyperparameters,
     fit_predict_bucket,
-    run_walk_forward,
-    standardised_design,
-    time_ordered_tuning_split,
 )
+from zlcast.settings import ForecastSettings
 
 N_DATES = 600
 N_NEW = 5  # extra days of data on the rerun
@@ -45,7 +36,9 @@ def _fit_log(p: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(p.attrs["fit_log"])
 
 
-def _assert_oof_complete(p: pd.DataFrame, folds: pd.DataFrame, targets: pd.DataFrame, settings: ForecastSettings) -> None:
+def _assert_oof_complete(
+    p: pd.DataFrame, folds: pd.DataFrame, targets: pd.DataFrame, settings: ForecastSettings
+) -> None:
     oof = p[p["split"] == "oof"]
     for fold in folds.itertuples(index=False):
         expected = set(val_rows(fold, targets)["trade_date"])

@@ -20,8 +20,13 @@ def shared_data_dir() -> Path:
     return Path(os.environ.get("ZL_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
-def run_dbt(args: list[str], duckdb_path: Path, data_dir: Path | None = None,
-            extra_env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_dbt(
+    args: list[str],
+    duckdb_path: Path,
+    data_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
     """Run ``dbt <args>`` in the project directory with its own DuckDB file and data directory."""
     env = {k: v for k, v in os.environ.items() if k not in {"ZL_DATA_DIR"}}
     env["ZL_DUCKDB_PATH"] = str(duckdb_path)
@@ -31,11 +36,24 @@ def run_dbt(args: list[str], duckdb_path: Path, data_dir: Path | None = None,
         env["ZL_DATA_DIR"] = str(data_dir)
     env.update(extra_env or {})
     dbt = Path(sys.executable).parent / "dbt"
-    proc = subprocess.run([str(dbt), *args, "--target-path", str(duckdb_path.parent / "target"),
-                           "--log-path", str(duckdb_path.parent / "logs")],
-                          cwd=REPO, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(dbt),
+            *args,
+            "--target-path",
+            str(duckdb_path.parent / "target"),
+            "--log-path",
+            str(duckdb_path.parent / "logs"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 
@@ -85,5 +103,11 @@ BUILD_FEATURES = ["build", "--select", "+fct_zl_features", "--resource-type", "m
 
 def ci_vars(artifact_dir: Path, **extra: object) -> str:
     """dbt --vars for tests: the fast preset with a late OOF start and short AutoGluon time limits."""
-    return json.dumps({"forecast_oof_start": "2023-01-01", "forecast_time_limit_s": 10,
-                       "forecast_artifact_dir": str(artifact_dir), **extra})
+    return json.dumps(
+        {
+            "forecast_oof_start": "2023-01-01",
+            "forecast_time_limit_s": 10,
+            "forecast_artifact_dir": str(artifact_dir),
+            **extra,
+        }
+    )

@@ -99,7 +99,14 @@ def test_model_dict_leaves_out_keys_that_do_not_change_a_model() -> None:
 
 def test_text_values_from_dbt_meta_are_coerced() -> None:
     s = ForecastSettings.from_config(
-        {"presets": "fast", "seed": "3", "time_limit_s": "45", "embargo_days": "none", "tuning": "false", "num_cpus": "2"}
+        {
+            "presets": "fast",
+            "seed": "3",
+            "time_limit_s": "45",
+            "embargo_days": "none",
+            "tuning": "false",
+            "num_cpus": "2",
+        }
     )
     assert (s.seed, s.time_limit_s, s.embargo_days, s.tuning, s.num_cpus) == (3, 45.0, None, False, 2)
     assert s == ForecastSettings.from_config({"seed": 3, "time_limit_s": 45, "num_cpus": 2})
@@ -120,7 +127,7 @@ def _dbt_project() -> dict:
 
 def _meta_default(name: str) -> str:
     """The default of ``var('<name>', <default>)`` in the +meta block of dbt_project.yml."""
-    found = re.search(r"var\('%s', '?([^')]+)'?\)" % name, (REPO / "dbt_project.yml").read_text())
+    found = re.search(rf"var\('{name}', '?([^')]+)'?\)", (REPO / "dbt_project.yml").read_text())
     assert found, name
     return found.group(1)
 
@@ -138,9 +145,13 @@ def test_python_defaults_equal_the_dbt_project_vars() -> None:
 
 def test_meta_of_dbt_project_gives_the_default_settings() -> None:
     meta = _dbt_project()["models"]["zl_forecast"]["+meta"]
-    rendered = json.loads(re.sub(r'"\{\{ var\(\'[a-z_]+\', (none|\'?[^\')]*\'?)\) \}\}"',
-                                 lambda m: "null" if m.group(1) == "none" else json.dumps(m.group(1).strip("'")),
-                                 json.dumps(meta)))
+    rendered = json.loads(
+        re.sub(
+            r'"\{\{ var\(\'[a-z_]+\', (none|\'?[^\')]*\'?)\) \}\}"',
+            lambda m: "null" if m.group(1) == "none" else json.dumps(m.group(1).strip("'")),
+            json.dumps(meta),
+        )
+    )
     p = ProjectSettings.from_meta(rendered)
     assert p == ProjectSettings(forecast=p.forecast, core_ts=p.core_ts)
     assert p.forecast is not None and p.forecast.presets == "fast"
@@ -148,9 +159,16 @@ def test_meta_of_dbt_project_gives_the_default_settings() -> None:
 
 
 def test_var_overrides_reach_every_layer() -> None:
-    meta = {"forecast": {"horizons": "[5, 20]", "buckets": "['crush', 'fx']", "ewma_lambda": "0.97",
-                         "project_vars": {"horizons": [5, 20, 60], "buckets": list(ProjectSettings().buckets)},
-                         "core_ts": {"use_timeseries": "False"}, "meta": {"l1_penalty": "0.2"}}}
+    meta = {
+        "forecast": {
+            "horizons": "[5, 20]",
+            "buckets": "['crush', 'fx']",
+            "ewma_lambda": "0.97",
+            "project_vars": {"horizons": [5, 20, 60], "buckets": list(ProjectSettings().buckets)},
+            "core_ts": {"use_timeseries": "False"},
+            "meta": {"l1_penalty": "0.2"},
+        }
+    }
     p = ProjectSettings.from_meta(meta)
     assert p.horizons == (5, 20) and p.buckets == ("crush", "fx")
     assert p.forecast is not None and p.forecast.horizons == (5, 20) and p.forecast.ewma_lambda == 0.97
@@ -181,20 +199,23 @@ def test_buckets_keep_the_canonical_order() -> None:
     assert ProjectSettings(buckets=("fx", "crush")).buckets == ("crush", "fx")
 
 
-@pytest.mark.parametrize(("kind", "text", "value"), [
-    ("ints", "[5, 20, 60]", (5, 20, 60)),
-    ("ints", "5,20", (5, 20)),
-    ("floats", "[0.1, 0.5, 0.9]", (0.1, 0.5, 0.9)),
-    ("strs", "['crush', 'fx']", ("crush", "fx")),
-    ("bool", "False", False),
-    ("bool", "true", True),
-    ("opt_int", "None", None),
-    ("opt_int", "", None),
-    ("int", "12", 12),
-    ("float", "0.94", 0.94),
-    ("date", "2016-01-01", pd.Timestamp("2016-01-01")),
-    ("dict", '{"a": 1}', {"a": 1}),
-])
+@pytest.mark.parametrize(
+    ("kind", "text", "value"),
+    [
+        ("ints", "[5, 20, 60]", (5, 20, 60)),
+        ("ints", "5,20", (5, 20)),
+        ("floats", "[0.1, 0.5, 0.9]", (0.1, 0.5, 0.9)),
+        ("strs", "['crush', 'fx']", ("crush", "fx")),
+        ("bool", "False", False),
+        ("bool", "true", True),
+        ("opt_int", "None", None),
+        ("opt_int", "", None),
+        ("int", "12", 12),
+        ("float", "0.94", 0.94),
+        ("date", "2016-01-01", pd.Timestamp("2016-01-01")),
+        ("dict", '{"a": 1}', {"a": 1}),
+    ],
+)
 def test_settings_text_from_dbt_is_read_one_way(kind: str, text: str, value: object) -> None:
     assert coerce_value(kind, text) == value
 

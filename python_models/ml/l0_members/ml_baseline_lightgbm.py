@@ -4,5 +4,9 @@
 def model(dbt, session):
     from zlcast.glue.l0 import lgbm_table
 
-    return lgbm_table(dbt.ref("fct_zl_features").df(), dbt.ref("fct_zl_targets").df(), dbt.ref("ml_cv_folds").df(),
-                      dbt.config.get("meta"))
+    return lgbm_table(
+        dbt.ref("fct_zl_features").df(),
+        dbt.ref("fct_zl_targets").df(),
+        dbt.ref("ml_cv_folds").df(),
+        dbt.config.get("meta"),
+    )

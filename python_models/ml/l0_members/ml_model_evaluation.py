@@ -4,5 +4,9 @@
 def model(dbt, session):
     from zlcast.glue.l0 import evaluation_table
 
-    return evaluation_table(dbt.ref("fct_l0_predictions").df(), dbt.ref("fct_zl_targets").df(),
-                            dbt.ref("ml_rw_ewma").df(), dbt.config.get("meta"))
+    return evaluation_table(
+        dbt.ref("fct_l0_predictions").df(),
+        dbt.ref("fct_zl_targets").df(),
+        dbt.ref("ml_rw_ewma").df(),
+        dbt.config.get("meta"),
+    )

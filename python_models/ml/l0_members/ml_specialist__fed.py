@@ -4,5 +4,10 @@
 def model(dbt, session):
     from zlcast.glue.l0 import specialist_table
 
-    return specialist_table("fed", dbt.ref("fct_zl_features").df(), dbt.ref("fct_zl_targets").df(),
-                            dbt.ref("ml_cv_folds").df(), dbt.config.get("meta"))
+    return specialist_table(
+        "fed",
+        dbt.ref("fct_zl_features").df(),
+        dbt.ref("fct_zl_targets").df(),
+        dbt.ref("ml_cv_folds").df(),
+        dbt.config.get("meta"),
+    )

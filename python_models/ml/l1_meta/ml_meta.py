@@ -4,5 +4,10 @@
 def model(dbt, session):
     from zlcast.glue.fusion import meta_table
 
-    return meta_table(dbt.ref("ml_meta_members").df(), dbt.ref("ml_meta_weights").df(),
-                      dbt.ref("fct_zl_features").df(), dbt.ref("fct_zl_targets").df(), dbt.config.get("meta"))
+    return meta_table(
+        dbt.ref("ml_meta_members").df(),
+        dbt.ref("ml_meta_weights").df(),
+        dbt.ref("fct_zl_features").df(),
+        dbt.ref("fct_zl_targets").df(),
+        dbt.config.get("meta"),
+    )

@@ -4,5 +4,9 @@
 def model(dbt, session):
     from zlcast.glue.fusion import meta_members_table
 
-    return meta_members_table(dbt.ref("fct_l0_predictions").df(), dbt.ref("ml_rw_ewma").df(),
-                              dbt.ref("fct_zl_features").df(), dbt.config.get("meta"))
+    return meta_members_table(
+        dbt.ref("fct_l0_predictions").df(),
+        dbt.ref("ml_rw_ewma").df(),
+        dbt.ref("fct_zl_features").df(),
+        dbt.config.get("meta"),
+    )

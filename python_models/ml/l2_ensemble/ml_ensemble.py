@@ -4,5 +4,10 @@
 def model(dbt, session):
     from zlcast.glue.fusion import ensemble_table
 
-    return ensemble_table(dbt.ref("ml_meta").df(), dbt.ref("fct_l0_predictions").df(), dbt.ref("fct_zl_features").df(),
-                          dbt.ref("fct_zl_targets").df(), dbt.config.get("meta"))
+    return ensemble_table(
+        dbt.ref("ml_meta").df(),
+        dbt.ref("fct_l0_predictions").df(),
+        dbt.ref("fct_zl_features").df(),
+        dbt.ref("fct_zl_targets").df(),
+        dbt.config.get("meta"),
+    )

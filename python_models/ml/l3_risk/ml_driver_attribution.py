@@ -4,5 +4,11 @@
 def model(dbt, session):
     from zlcast.glue.fusion import attribution_table
 
-    return attribution_table(dbt.ref("ml_meta_members").df(), dbt.ref("ml_meta").df(), dbt.ref("ml_meta_weights").df(),
-                             dbt.ref("fct_zl_features").df(), dbt.ref("ml_ensemble").df(), dbt.config.get("meta"))
+    return attribution_table(
+        dbt.ref("ml_meta_members").df(),
+        dbt.ref("ml_meta").df(),
+        dbt.ref("ml_meta_weights").df(),
+        dbt.ref("fct_zl_features").df(),
+        dbt.ref("ml_ensemble").df(),
+        dbt.config.get("meta"),
+    )

@@ -4,5 +4,6 @@
 def model(dbt, session):
     from zlcast.glue.fusion import monte_carlo_table
 
-    return monte_carlo_table(dbt.ref("ml_forecast_distribution").df(), dbt.ref("fct_zl_features").df(),
-                             dbt.config.get("meta"))
+    return monte_carlo_table(
+        dbt.ref("ml_forecast_distribution").df(), dbt.ref("fct_zl_features").df(), dbt.config.get("meta")
+    )

@@ -1,4 +1,4 @@
-"""Monte Carlo risk summary of the latest forecast per horizon: VaR/CVaR 95/99 (long and buyer), move odds, drawdowns."""
+"""Monte Carlo risk summary of the latest forecast per horizon: VaR/CVaR 95/99 (long, buyer), move odds, drawdowns."""
 
 
 def model(dbt, session):

@@ -44,14 +44,35 @@ GLOB = "*.ohlcv-1h.dbn.zst"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _NS_PER_DAY = 86_400 * 10**9
 _PRICES = ["open", "high", "low", "close"]
-_RECORD = [("length", "u1"), ("rtype", "u1"), ("publisher_id", "<u2"),
-           ("instrument_id", "<u4"), ("ts_event", "<u8"), ("open", "<i8"),
-           ("high", "<i8"), ("low", "<i8"), ("close", "<i8"), ("volume", "<u8")]
+_RECORD = [
+    ("length", "u1"),
+    ("rtype", "u1"),
+    ("publisher_id", "<u2"),
+    ("instrument_id", "<u4"),
+    ("ts_event", "<u8"),
+    ("open", "<i8"),
+    ("high", "<i8"),
+    ("low", "<i8"),
+    ("close", "<i8"),
+    ("volume", "<u8"),
+]
 #: Arrow schema of ``futures_daily.parquet`` (all columns non-null).
-SCHEMA = pa.schema([pa.field(name, typ, nullable=False) for name, typ in [
-    ("root", pa.string()), ("trade_date", pa.date32()), ("instrument_id", pa.int64()),
-    *((c, pa.float64()) for c in _PRICES), ("volume", pa.int64()), ("n_bars", pa.int32()),
-    ("is_roll", pa.bool_()), ("n_instruments", pa.int32()), ("low_volume", pa.bool_())]])
+SCHEMA = pa.schema(
+    [
+        pa.field(name, typ, nullable=False)
+        for name, typ in [
+            ("root", pa.string()),
+            ("trade_date", pa.date32()),
+            ("instrument_id", pa.int64()),
+            *((c, pa.float64()) for c in _PRICES),
+            ("volume", pa.int64()),
+            ("n_bars", pa.int32()),
+            ("is_roll", pa.bool_()),
+            ("n_instruments", pa.int32()),
+            ("low_volume", pa.bool_()),
+        ]
+    ]
+)
 
 
 class DbnLoadError(ValueError):
@@ -168,12 +189,14 @@ def read_bars(path: Path) -> tuple[pd.DataFrame, int | None]:
         close (float64), volume (int64); the end is ``None`` when not recorded.
     """
     meta, rec = _read_records(path)
-    bars = pd.DataFrame({
-        "instrument_id": rec["instrument_id"].astype("int64"),
-        "ts_event": rec["ts_event"].astype("int64"),
-        **{c: rec[c] * 1e-9 for c in _PRICES},  # as futures_daily.parquet
-        "volume": rec["volume"].astype("int64"),
-    })
+    bars = pd.DataFrame(
+        {
+            "instrument_id": rec["instrument_id"].astype("int64"),
+            "ts_event": rec["ts_event"].astype("int64"),
+            **{c: rec[c] * 1e-9 for c in _PRICES},  # as futures_daily.parquet
+            "volume": rec["volume"].astype("int64"),
+        }
+    )
     bars["day"] = bars["ts_event"] // _NS_PER_DAY
     hits = bars[["instrument_id", "day"]].reset_index().merge(_mapping(meta, path), on="instrument_id")
     hits = hits[(hits["day"] >= hits["start"]) & (hits["day"] < hits["end"])]
@@ -193,16 +216,19 @@ def _daily(bars: pd.DataFrame) -> pd.DataFrame:
     """Aggregate mapped, session-dated bars to one row per (root, trade_date)."""
     key = ["root", "trade_date"]
     n_inst = bars.groupby(key)["instrument_id"].nunique().rename("n_instruments")
-    per_id = bars.groupby([*key, "instrument_id"], as_index=False).agg(
-        vol=("volume", "sum"), last=("ts_event", "max"))
-    per_id = per_id.sort_values([*key, "vol", "last", "instrument_id"],
-                                ascending=[True, True, False, False, False])
+    per_id = bars.groupby([*key, "instrument_id"], as_index=False).agg(vol=("volume", "sum"), last=("ts_event", "max"))
+    per_id = per_id.sort_values([*key, "vol", "last", "instrument_id"], ascending=[True, True, False, False, False])
     chosen = per_id.drop_duplicates(key)[[*key, "instrument_id"]]
     used = bars.merge(chosen, on=[*key, "instrument_id"]).sort_values([*key, "ts_event"])
     daily = used.groupby(key, sort=True).agg(
-        instrument_id=("instrument_id", "first"), open=("open", "first"),
-        high=("high", "max"), low=("low", "min"), close=("close", "last"),
-        volume=("volume", "sum"), n_bars=("ts_event", "size"))
+        instrument_id=("instrument_id", "first"),
+        open=("open", "first"),
+        high=("high", "max"),
+        low=("low", "min"),
+        close=("close", "last"),
+        volume=("volume", "sum"),
+        n_bars=("ts_event", "size"),
+    )
     return daily.join(n_inst).reset_index()
 
 
@@ -211,8 +237,7 @@ def _flags(daily: pd.DataFrame) -> pd.DataFrame:
     by_root = daily.groupby("root", sort=False)
     prev = by_root["instrument_id"].shift(1)
     daily["is_roll"] = prev.notna() & (prev != daily["instrument_id"])
-    median = by_root["volume"].transform(
-        lambda v: v.shift(1).rolling(21, min_periods=5).median())
+    median = by_root["volume"].transform(lambda v: v.shift(1).rolling(21, min_periods=5).median())
     daily["low_volume"] = (daily["volume"] < 0.1 * median).to_numpy(bool)  # NaN -> False
     return daily
 

@@ -40,11 +40,11 @@ from zlcast.settings import ForecastSettings
 
 __all__ = [
     "MANIFEST_NAME",
+    "PredictorStore",
     "canonical_json",
     "digest_parts",
     "fingerprint",
     "frame_digest",
-    "PredictorStore",
     "live_cutoff",
 ]
 
@@ -204,7 +204,7 @@ class PredictorStore:
         -------
         pathlib.Path
         """
-        if not fp or any(ch in fp for ch in "/\\.") :
+        if not fp or any(ch in fp for ch in "/\\."):
             raise ValueError(f"invalid fingerprint {fp!r}")
         return self.root / fp
 
@@ -273,7 +273,7 @@ class PredictorStore:
                 **dict(manifest or {}),
                 **dict(extra),
                 "fingerprint": fp,
-                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "zlcast_version": __version__,
             }
             (tmp / MANIFEST_NAME).write_text(canonical_json(meta))
@@ -310,7 +310,9 @@ class PredictorStore:
                     rows.append(json.loads(m.read_text()))
         return pd.DataFrame(rows)
 
-    def previous_cutoff(self, model: str, horizon: int, kind: str = "live", before: pd.Timestamp | None = None) -> pd.Timestamp | None:
+    def previous_cutoff(
+        self, model: str, horizon: int, kind: str = "live", before: pd.Timestamp | None = None
+    ) -> pd.Timestamp | None:
         """Latest published cutoff of a model's live predictor.
 
         Parameters

@@ -18,10 +18,10 @@ import pandas as pd
 
 from zlcast.forecast.artifacts import PredictorStore
 from zlcast.forecast.frames import feature_columns
-from zlcast.settings import ForecastSettings
 from zlcast.forecast.specialists import LABEL, Backend, run_walk_forward
+from zlcast.settings import ForecastSettings
 
-__all__ = ["LGBM_MODEL", "lgbm_params", "fit_lgbm", "predict_lgbm", "lgbm_backend", "fit_predict_lgbm"]
+__all__ = ["LGBM_MODEL", "fit_lgbm", "fit_predict_lgbm", "lgbm_backend", "lgbm_params", "predict_lgbm"]
 
 #: Model name in the prediction format.
 LGBM_MODEL = "lightgbm_zl"
@@ -90,7 +90,7 @@ def fit_lgbm(
         ds = lgb.Dataset(X, label=y, feature_name=list(columns), free_raw_data=True)
         booster = lgb.train(params, ds, num_boost_round=rounds)
         booster.save_model(str(_model_file(path, j)))
-    return {"backend": "lightgbm", "horizon_days": int(horizon), "n_fit_rows": int(len(train))}
+    return {"backend": "lightgbm", "horizon_days": int(horizon), "n_fit_rows": len(train)}
 
 
 def predict_lgbm(path: Path, X: pd.DataFrame, columns: list[str], settings: ForecastSettings) -> np.ndarray:
@@ -110,9 +110,7 @@ def predict_lgbm(path: Path, X: pd.DataFrame, columns: list[str], settings: Fore
     import lightgbm as lgb
 
     data = X[columns].to_numpy(dtype="float64")
-    preds = [
-        lgb.Booster(model_file=str(_model_file(path, j))).predict(data) for j in range(len(settings.quantiles))
-    ]
+    preds = [lgb.Booster(model_file=str(_model_file(path, j))).predict(data) for j in range(len(settings.quantiles))]
     return np.column_stack(preds)
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from zlcast.forecast.frames import long_predictions
 from zlcast.settings import EWMA_LAMBDA
 
-__all__ = ["RW_MODEL", "normal_quantiles", "ewma_sigma", "ewma_sigma_values", "rw_ewma_quantiles"]
+__all__ = ["RW_MODEL", "ewma_sigma", "ewma_sigma_values", "normal_quantiles", "rw_ewma_quantiles"]
 
 #: Model name of the EWMA random walk in the prediction format.
 RW_MODEL = "rw_ewma"

@@ -75,11 +75,11 @@ from zlcast.settings import EWMA_LAMBDA, HORIZONS, QUANTILES, coerce_fields
 __all__ = [
     "MODEL_NAME",
     "OUTPUT_COLUMNS",
-    "TSRunner",
     "CoreTSSettings",
     "TSFitError",
-    "synthetic_index",
+    "TSRunner",
     "fit_predict_core",
+    "synthetic_index",
 ]
 
 logger = logging.getLogger(__name__)
@@ -200,16 +200,39 @@ class CoreTSSettings:
 
 
 _CORE_TS_KINDS: dict[str, str] = {
-    "horizons": "ints", "quantiles": "floats", "use_timeseries": "bool", "ts_models": "strs",
-    "ts_model_hyperparameters": "dict", "ts_time_limit": "opt_int", "ts_enable_ensemble": "bool",
-    "ts_num_val_windows": "int", "ts_val_step_size": "opt_int", "context_length": "int", "freq": "str",
-    "chronos_model_path": "opt_str", "chronos_batch_size": "int", "chronos_torch_dtype": "str",
-    "mitra_model_path": "opt_str", "mitra_lags": "int", "mitra_max_support_rows": "int",
-    "mitra_calibration_size": "int", "mitra_min_support_rows": "int", "mitra_refit_after_calibration": "bool",
-    "mitra_fine_tune": "bool", "mitra_fine_tune_steps": "int", "mitra_time_limit": "opt_int",
-    "mitra_max_memory_usage_ratio": "opt_float", "ewma_lambda": "float", "min_vol_obs": "int",
-    "device": "opt_str", "num_cpus": "opt_int", "seed": "int", "reuse_fitted": "bool",
-    "retrain_after_days": "int", "fit_workers": "opt_int", "verbosity": "int",
+    "horizons": "ints",
+    "quantiles": "floats",
+    "use_timeseries": "bool",
+    "ts_models": "strs",
+    "ts_model_hyperparameters": "dict",
+    "ts_time_limit": "opt_int",
+    "ts_enable_ensemble": "bool",
+    "ts_num_val_windows": "int",
+    "ts_val_step_size": "opt_int",
+    "context_length": "int",
+    "freq": "str",
+    "chronos_model_path": "opt_str",
+    "chronos_batch_size": "int",
+    "chronos_torch_dtype": "str",
+    "mitra_model_path": "opt_str",
+    "mitra_lags": "int",
+    "mitra_max_support_rows": "int",
+    "mitra_calibration_size": "int",
+    "mitra_min_support_rows": "int",
+    "mitra_refit_after_calibration": "bool",
+    "mitra_fine_tune": "bool",
+    "mitra_fine_tune_steps": "int",
+    "mitra_time_limit": "opt_int",
+    "mitra_max_memory_usage_ratio": "opt_float",
+    "ewma_lambda": "float",
+    "min_vol_obs": "int",
+    "device": "opt_str",
+    "num_cpus": "opt_int",
+    "seed": "int",
+    "reuse_fitted": "bool",
+    "retrain_after_days": "int",
+    "fit_workers": "opt_int",
+    "verbosity": "int",
 }
 
 
@@ -532,7 +555,7 @@ class TSRunner:
                     predictor = TimeSeriesPredictor.load(str(path))
                 self.n_reused += 1
                 return predictor
-            except Exception as exc:  # noqa: BLE001 - corrupted / version mismatch: refit
+            except Exception as exc:
                 logger.info("core_ts: could not reuse predictor %s (%s); refitting", path, exc)
         if path.exists():
             shutil.rmtree(path)
@@ -589,7 +612,9 @@ class TSRunner:
         raw = _origin_items(log_close, stamps, origins, s.context_length)
         # Stored predictors never change and past prices never change: a block of origins predicted once is read
         # back on later builds, so a build with a few more days of data only predicts the new origins.
-        key = hashlib.sha256(raw.to_csv(index=False).encode() + np.asarray(origins, dtype="int64").tobytes()).hexdigest()[:24]
+        key = hashlib.sha256(
+            raw.to_csv(index=False).encode() + np.asarray(origins, dtype="int64").tobytes()
+        ).hexdigest()[:24]
         cache = Path(str(getattr(predictor, "path", ""))) / f"pred-{key}.npz"
         if getattr(predictor, "path", None) and cache.exists():
             with np.load(cache) as z:
@@ -674,7 +699,20 @@ def _run_timeseries(
         if len(in_train) == 0 or len(origins) == 0:
             logger.info("core_ts: fold %s has no training rows or no validation origins; skipped", fold_id)
             continue
-        jobs.append((s, store_dir, device, chronos_path, log_close, stamps, int(in_train.min()), int(in_train.max()), origins, None))
+        jobs.append(
+            (
+                s,
+                store_dir,
+                device,
+                chronos_path,
+                log_close,
+                stamps,
+                int(in_train.min()),
+                int(in_train.max()),
+                origins,
+                None,
+            )
+        )
         plans.append((rows, origins))
 
     # live: the retrain policy keeps the stored live predictor's cutoff until it is `retrain_after_days` trading days
@@ -688,7 +726,7 @@ def _run_timeseries(
     jobs.append((s, store_dir, device, chronos_path, log_close, stamps, 0, hi, live_origins, cutoff))
     plans.append((None, live_origins))
 
-    # folds are independent: fit and forecast them in worker processes (zlcast.forecast.parallel), then assemble in order
+    # folds are independent: fit and forecast them in worker processes (zlcast.forecast.parallel), assemble in order
     results = run_jobs(_ts_fold_job, jobs, s.fit_workers)
     frames: list[pd.DataFrame] = []
     model_names: list[str] = []
@@ -1017,7 +1055,7 @@ def fit_predict_core(
         try:
             frames = _run_timeseries(zlp, resolved, s, store, device, chronos_path, info)
             info["path"] = "timeseries"
-        except Exception as exc:  # noqa: BLE001 - any TS failure -> fallback
+        except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             logger.warning("core_ts: AutoGluon-TS path failed (%s); using the Mitra fallback", reason)
             info["fallback_reason"] = f"timeseries failed: {reason}"
@@ -1039,7 +1077,7 @@ def fit_predict_core(
             try:
                 frames = _run_mitra(zlp, targets, resolved, s, feats, weights, device, store, info)
                 info["path"] = "mitra"
-            except Exception as exc:  # noqa: BLE001 - any Mitra failure -> statistical
+            except Exception as exc:
                 reason = f"{type(exc).__name__}: {exc}"
                 msg = f"core_ts: Mitra path failed ({reason}); using the statistical path (EWMA random walk)"
                 logger.warning(msg)

@@ -64,17 +64,17 @@ from zlcast.forecast.meta import META_MODEL, recency_weights, walk_forward_block
 from zlcast.settings import EWMA_LAMBDA, HORIZONS, QUANTILES, coerce_fields
 
 __all__ = [
-    "ENSEMBLE_MODEL",
     "CORE_MODEL",
     "DIAGNOSTIC_COLUMNS",
+    "ENSEMBLE_MODEL",
     "EnsembleSettings",
-    "causal_ewma",
-    "weighted_quantile",
-    "calibration_scales",
-    "online_scales",
     "apply_calibration",
-    "make_monotone",
+    "calibration_scales",
+    "causal_ewma",
     "ensemble_forecast",
+    "make_monotone",
+    "online_scales",
+    "weighted_quantile",
 ]
 
 #: Model name of the final forecast.
@@ -165,10 +165,24 @@ class EnsembleSettings:
 
 
 _ENSEMBLE_KINDS = {
-    "horizons": "ints", "quantiles": "floats", "start": "opt_date", "warmup_months": "int", "block_months": "int",
-    "min_train_origins": "int", "blend_grid": "floats", "smooth_halflife": "float", "calibration": "str",
-    "calib_gamma": "float", "calib_prior_obs": "float", "calib_halflife_days": "opt_float", "calib_window_days": "opt_int",
-    "scale_bounds": "floats", "min_gap": "float", "lam": "float", "meta_model": "str", "core_model": "str",
+    "horizons": "ints",
+    "quantiles": "floats",
+    "start": "opt_date",
+    "warmup_months": "int",
+    "block_months": "int",
+    "min_train_origins": "int",
+    "blend_grid": "floats",
+    "smooth_halflife": "float",
+    "calibration": "str",
+    "calib_gamma": "float",
+    "calib_prior_obs": "float",
+    "calib_halflife_days": "opt_float",
+    "calib_window_days": "opt_int",
+    "scale_bounds": "floats",
+    "min_gap": "float",
+    "lam": "float",
+    "meta_model": "str",
+    "core_model": "str",
     "model": "str",
 }
 
@@ -219,8 +233,9 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, level: float) -> 
     return float(v[order][min(idx, len(v) - 1)])
 
 
-def _pinball_scale(m: np.ndarray, lo: np.ndarray, hi: np.ndarray, zy: np.ndarray, tau: float, w: np.ndarray,
-                   grid: np.ndarray) -> float:
+def _pinball_scale(
+    m: np.ndarray, lo: np.ndarray, hi: np.ndarray, zy: np.ndarray, tau: float, w: np.ndarray, grid: np.ndarray
+) -> float:
     """Grid scale ``c`` minimising the weighted pinball of the pair ``(m + c (lo - m), m + c (hi - m))``."""
     e_lo = zy[None, :] - (m[None, :] + grid[:, None] * (lo - m)[None, :])
     e_hi = zy[None, :] - (m[None, :] + grid[:, None] * (hi - m)[None, :])
@@ -290,7 +305,7 @@ def calibration_scales(
         else:
             out[0, j] = weighted_quantile(down, w, 1.0 - tau)
             out[1, jj] = weighted_quantile(up, w, 1.0 - tau)
-    out[0, j_med + 1:] = out[1, j_med + 1:]
+    out[0, j_med + 1 :] = out[1, j_med + 1 :]
     out[1, :j_med] = out[0, :j_med]
     out = np.clip(out, bounds[0], bounds[1])
     if prior_obs > 0:
@@ -428,8 +443,9 @@ def _pinball(zhat: np.ndarray, zy: np.ndarray, quantiles: Sequence[float], w: np
     return float(np.sum(w * loss) / np.sum(w))
 
 
-def _panel(preds: pd.DataFrame, model: str, split: str, h: int, qs: list[float],
-           sigma: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+def _panel(
+    preds: pd.DataFrame, model: str, split: str, h: int, qs: list[float], sigma: pd.Series
+) -> tuple[pd.DataFrame, pd.Series]:
     """(z panel indexed by as_of_date with one column per level, target_date per origin) of one model."""
     p = preds[(preds["model"] == model) & (preds["split"] == split) & (preds["horizon_days"] == h)]
     p = p[p["quantile"].isin(qs)]
@@ -496,7 +512,7 @@ def ensemble_forecast(
         start = (pd.Timestamp(first) + pd.DateOffset(months=s.warmup_months)).to_period("M").to_timestamp()
     out, diag = [], []
     for h in s.horizons:
-        zm, tdate = _panel(p, s.meta_model, "oof", h, qs, sigma)
+        zm, _tdate = _panel(p, s.meta_model, "oof", h, qs, sigma)
         if zm.empty:
             continue
         zc, _ = _panel(p, s.core_model, "oof", h, qs, sigma)
@@ -522,8 +538,11 @@ def ensemble_forecast(
         blended = alpha[:, None] * zm.to_numpy() + (1.0 - alpha[:, None]) * zc.to_numpy()
         smooth = make_monotone(causal_ewma(blended, s.smooth_halflife))
         # pass 2: calibration per block on the past smoothed rows (online: per origin from resolved outcomes)
-        per_row = (online_scales(smooth, zy, idx.to_numpy(), tvals, qs, s.calib_gamma, s.scale_bounds)
-                   if s.calibration == "online" else None)
+        per_row = (
+            online_scales(smooth, zy, idx.to_numpy(), tvals, qs, s.calib_gamma, s.scale_bounds)
+            if s.calibration == "online"
+            else None
+        )
         for fid, cut, end, a, train in fits:
             block = np.asarray(idx >= cut) & np.asarray(idx < end)
             rows = block & realised
@@ -542,14 +561,27 @@ def ensemble_forecast(
             frame, d = live
             out.append(frame)
             diag.append(d)
-    final = pd.concat(out, ignore_index=True) if out else long_predictions([], 1, [], s.model, qs, np.empty((0, len(qs))), "oof", 0)
+    final = (
+        pd.concat(out, ignore_index=True)
+        if out
+        else long_predictions([], 1, [], s.model, qs, np.empty((0, len(qs))), "oof", 0)
+    )
     dg = pd.concat(diag, ignore_index=True) if diag else pd.DataFrame(columns=list(DIAGNOSTIC_COLUMNS))
     return final[list(PREDICTION_COLUMNS)], dg
 
 
-def _choose_alpha(zm: np.ndarray, zc: np.ndarray, zy: np.ndarray, scale: np.ndarray, train: np.ndarray,
-                  qs: list[float], cut: pd.Timestamp, idx: pd.DatetimeIndex, grid: np.ndarray,
-                  s: EnsembleSettings) -> float:
+def _choose_alpha(
+    zm: np.ndarray,
+    zc: np.ndarray,
+    zy: np.ndarray,
+    scale: np.ndarray,
+    train: np.ndarray,
+    qs: list[float],
+    cut: pd.Timestamp,
+    idx: pd.DatetimeIndex,
+    grid: np.ndarray,
+    s: EnsembleSettings,
+) -> float:
     """Grid meta weight with the lowest past pinball (log-return scale); 1 without enough rows."""
     if int(train.sum()) < s.min_train_origins:
         return 1.0
@@ -558,8 +590,16 @@ def _choose_alpha(zm: np.ndarray, zc: np.ndarray, zy: np.ndarray, scale: np.ndar
     return float(grid[int(np.argmin(losses))])
 
 
-def _calibrate(smooth: np.ndarray, zy: np.ndarray, train: np.ndarray, cut: pd.Timestamp,
-               idx: pd.DatetimeIndex, qs: list[float], s: EnsembleSettings, h: int) -> np.ndarray:
+def _calibrate(
+    smooth: np.ndarray,
+    zy: np.ndarray,
+    train: np.ndarray,
+    cut: pd.Timestamp,
+    idx: pd.DatetimeIndex,
+    qs: list[float],
+    s: EnsembleSettings,
+    h: int,
+) -> np.ndarray:
     """Calibration scales from the past rows of one block (ones without enough rows)."""
     rows = train.copy()
     if s.calib_window_days is not None:
@@ -570,11 +610,24 @@ def _calibrate(smooth: np.ndarray, zy: np.ndarray, train: np.ndarray, cut: pd.Ti
     return calibration_scales(smooth[rows], zy[rows], qs, w, s.calibration, s.scale_bounds, s.calib_prior_obs, h)
 
 
-def _live(p: pd.DataFrame, h: int, qs: list[float], sigma: pd.Series, s: EnsembleSettings,
-          idx: pd.DatetimeIndex, blended: np.ndarray, smooth: np.ndarray, zy: np.ndarray, tvals: np.ndarray,
-          realised: np.ndarray,
-          grid: np.ndarray, zm: pd.DataFrame, zc: pd.DataFrame, has_core: np.ndarray,
-          scale: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+def _live(
+    p: pd.DataFrame,
+    h: int,
+    qs: list[float],
+    sigma: pd.Series,
+    s: EnsembleSettings,
+    idx: pd.DatetimeIndex,
+    blended: np.ndarray,
+    smooth: np.ndarray,
+    zy: np.ndarray,
+    tvals: np.ndarray,
+    realised: np.ndarray,
+    grid: np.ndarray,
+    zm: pd.DataFrame,
+    zc: pd.DataFrame,
+    has_core: np.ndarray,
+    scale: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Live rows: parameters fitted at the first live origin, smoothing continued from the OOF series."""
     lm, ltd = _panel(p, s.meta_model, "live", h, qs, sigma)
     if lm.empty:
@@ -592,8 +645,9 @@ def _live(p: pd.DataFrame, h: int, qs: list[float], sigma: pd.Series, s: Ensembl
     n_hist = int(hist.sum())
     if s.calibration == "online":
         origins = np.concatenate([idx[hist].to_numpy(), lm.index.to_numpy()]).astype("datetime64[ns]")
-        resolved = np.concatenate([tvals[hist].astype("datetime64[ns]"),
-                                   np.full(len(lm), np.datetime64("NaT"), dtype="datetime64[ns]")])
+        resolved = np.concatenate(
+            [tvals[hist].astype("datetime64[ns]"), np.full(len(lm), np.datetime64("NaT"), dtype="datetime64[ns]")]
+        )
         zy_all = np.concatenate([zy[hist], np.full(len(lm), np.nan)])
         row_sc = online_scales(sm_all, zy_all, origins, resolved, qs, s.calib_gamma, s.scale_bounds)[n_hist:]
         sc = row_sc[0]
@@ -605,15 +659,23 @@ def _live(p: pd.DataFrame, h: int, qs: list[float], sigma: pd.Series, s: Ensembl
     return frame, _diag_rows(-1, cut, h, a, sc, qs, int(train.sum()))
 
 
-def _diag_rows(fid: int, cut: pd.Timestamp, h: int, a: float, sc: np.ndarray, qs: list[float],
-               n_train: int) -> pd.DataFrame:
+def _diag_rows(
+    fid: int, cut: pd.Timestamp, h: int, a: float, sc: np.ndarray, qs: list[float], n_train: int
+) -> pd.DataFrame:
     """Tidy diagnostics of one block."""
     names, vals = ["meta_weight"], [a]
     for j, q in enumerate(qs):
         if q < 0.5:
-            tag = f"q{int(round(q * 100)):02d}_q{int(round((1 - q) * 100)):02d}"
+            tag = f"q{round(q * 100):02d}_q{round((1 - q) * 100):02d}"
             names += [f"scale_lo_{tag}", f"scale_hi_{tag}"]
             vals += [float(sc[0, j]), float(sc[1, len(qs) - 1 - j])]
-    return pd.DataFrame({"fold_id": np.int64(fid), "cutoff": pd.Timestamp(cut), "horizon_days": np.int64(h),
-                         "parameter": names, "value": vals, "n_train": np.int64(n_train)}).astype(
-        {"cutoff": "datetime64[ns]"})
+    return pd.DataFrame(
+        {
+            "fold_id": np.int64(fid),
+            "cutoff": pd.Timestamp(cut),
+            "horizon_days": np.int64(h),
+            "parameter": names,
+            "value": vals,
+            "n_train": np.int64(n_train),
+        }
+    ).astype({"cutoff": "datetime64[ns]"})

@@ -25,12 +25,12 @@ import pandas as pd
 __all__ = [
     "EVAL_QUANTILES",
     "METRIC_COLUMNS",
-    "pinball_loss",
     "coverage",
-    "mape_pct",
-    "hit_rate",
-    "wide_quantiles",
     "evaluate",
+    "hit_rate",
+    "mape_pct",
+    "pinball_loss",
+    "wide_quantiles",
 ]
 
 #: Quantile levels used by every score.
@@ -141,15 +141,15 @@ def wide_quantiles(preds: pd.DataFrame, quantiles: Sequence[float] = EVAL_QUANTI
     ValueError
         When an origin has two OOF predictions of the same model and quantile.
     """
-    p = preds.loc[preds["split"] == "oof", _KEYS + ["quantile", "value"]].copy()
+    p = preds.loc[preds["split"] == "oof", [*_KEYS, "quantile", "value"]].copy()
     p["quantile"] = p["quantile"].round(6)
     want = [round(float(q), 6) for q in quantiles]
     p = p[p["quantile"].isin(want)]
-    if p.duplicated(_KEYS + ["quantile"]).any():
+    if p.duplicated([*_KEYS, "quantile"]).any():
         raise ValueError("predictions hold duplicate OOF rows for (model, as_of_date, horizon_days, quantile)")
     w = p.pivot_table(index=_KEYS, columns="quantile", values="value", aggfunc="first")
     w = w.reindex(columns=want).dropna()
-    w.columns = [f"q{int(round(q * 100)):02d}" for q in want]
+    w.columns = [f"q{round(q * 100):02d}" for q in want]
     return w.reset_index()
 
 
@@ -207,7 +207,7 @@ def evaluate(
                 "mape_pct": mape_pct(a, qhat[:, 1]),
                 "skill_vs_rw": 1.0 - pl / pl_rw if pl_rw > 0 else float("nan"),
                 "hit_rate": hit_rate(a, qhat[:, 1]),
-                "n_origins": int(len(g)),
+                "n_origins": len(g),
                 "period_start": g["as_of_date"].min(),
                 "period_end": g["as_of_date"].max(),
             }

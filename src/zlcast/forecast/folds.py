@@ -38,15 +38,15 @@ from zlcast.settings import ForecastSettings
 __all__ = [
     "FOLD_COLUMNS",
     "LIVE_FOLD_ID",
-    "trading_dates",
-    "validation_blocks",
-    "make_folds",
-    "train_rows",
-    "val_rows",
-    "val_origins",
-    "live_train_rows",
-    "live_origins",
     "live_fold",
+    "live_origins",
+    "live_train_rows",
+    "make_folds",
+    "trading_dates",
+    "train_rows",
+    "val_origins",
+    "val_rows",
+    "validation_blocks",
 ]
 
 #: Columns of the fold table returned by :func:`make_folds`.
@@ -68,7 +68,7 @@ LIVE_FOLD_ID = -1
 
 def _get(fold: Mapping[str, Any] | Any, key: str) -> Any:
     """Read a field of a fold row given as Series, dict or namedtuple."""
-    if isinstance(fold, Mapping) or isinstance(fold, pd.Series):
+    if isinstance(fold, (Mapping, pd.Series)):
         return fold[key]
     return getattr(fold, key)
 
@@ -323,7 +323,7 @@ def live_fold(
         "train_end": tr["trade_date"].max() if len(tr) else pd.NaT,
         "val_start": pd.Timestamp(cutoff),
         "val_end": origins[-1] if len(origins) else pd.NaT,
-        "n_train": int(len(tr)),
-        "n_val": int(len(origins)),
+        "n_train": len(tr),
+        "n_val": len(origins),
         "embargo_days": 0,
     }

@@ -49,20 +49,20 @@ __all__ = [
     "FEATURE_GROUPS",
     "PREDICTION_COLUMNS",
     "FrameValidationError",
-    "features_schema",
-    "zl_schema",
-    "targets_schema",
-    "predictions_schema",
-    "validate_features",
-    "validate_zl",
-    "validate_targets",
-    "validate_predictions",
-    "feature_columns",
-    "bucket_columns",
-    "estimate_target_dates",
-    "long_predictions",
-    "empty_predictions",
     "as_datetime",
+    "bucket_columns",
+    "empty_predictions",
+    "estimate_target_dates",
+    "feature_columns",
+    "features_schema",
+    "long_predictions",
+    "predictions_schema",
+    "targets_schema",
+    "validate_features",
+    "validate_predictions",
+    "validate_targets",
+    "validate_zl",
+    "zl_schema",
 ]
 
 #: Feature groups: ``core`` (ZL's own price features) plus the "Big 8" buckets.
@@ -133,8 +133,11 @@ def features_schema() -> pa.DataFrameSchema:
         {
             "trade_date": pa.Column("datetime64[ns]", nullable=False, unique=True),
             FEATURE_REGEX: pa.Column(
-                "float64", checks=pa.Check(_finite_or_nan, element_wise=False, name="no_inf"),
-                nullable=True, regex=True, required=False,
+                "float64",
+                checks=pa.Check(_finite_or_nan, element_wise=False, name="no_inf"),
+                nullable=True,
+                regex=True,
+                required=False,
             ),
         },
         checks=[pa.Check(_sorted_unique_dates, name="trade_date_sorted_unique")],
@@ -175,9 +178,7 @@ def targets_schema() -> pa.DataFrameSchema:
             "trade_date": _DATE,
             "horizon_days": pa.Column("int64", checks=pa.Check.gt(0), nullable=False),
             "target_date": _DATE,
-            "fwd_log_return": pa.Column(
-                "float64", checks=pa.Check(_finite, name="finite"), nullable=False
-            ),
+            "fwd_log_return": pa.Column("float64", checks=pa.Check(_finite, name="finite"), nullable=False),
         },
         checks=[
             pa.Check(lambda d: _target_after_origin(d, "trade_date"), name="target_date_after_trade_date"),
@@ -367,9 +368,7 @@ def bucket_columns(features: pd.DataFrame, bucket: str, include_core: bool = Tru
     return core + own
 
 
-def validate_features(
-    df: pd.DataFrame, required: Sequence[str] = (), coerce: bool = False
-) -> pd.DataFrame:
+def validate_features(df: pd.DataFrame, required: Sequence[str] = (), coerce: bool = False) -> pd.DataFrame:
     """Validate the ``features`` frame.
 
     Parameters
@@ -554,6 +553,12 @@ def empty_predictions() -> pd.DataFrame:
     pandas.DataFrame
     """
     return long_predictions(
-        np.array([], dtype="datetime64[ns]"), 1, np.array([], dtype="datetime64[ns]"),
-        "none", [0.5], np.empty((0, 1)), "oof", 0,
+        np.array([], dtype="datetime64[ns]"),
+        1,
+        np.array([], dtype="datetime64[ns]"),
+        "none",
+        [0.5],
+        np.empty((0, 1)),
+        "oof",
+        0,
     )

@@ -72,24 +72,24 @@ from zlcast.forecast.frames import PREDICTION_COLUMNS, long_predictions
 from zlcast.settings import EWMA_LAMBDA, HORIZONS, QUANTILES, coerce_fields
 
 __all__ = [
-    "META_MODEL",
-    "INTERCEPT",
-    "SLOWVOL_MEMBER",
-    "GARCH_MEMBER",
-    "WEIGHT_COLUMNS",
     "ATTRIBUTION_COLUMNS",
+    "GARCH_MEMBER",
+    "INTERCEPT",
+    "META_MODEL",
+    "SLOWVOL_MEMBER",
+    "WEIGHT_COLUMNS",
     "MetaSettings",
-    "garch_sigma",
-    "meta_members",
-    "z_panel",
-    "walk_forward_blocks",
-    "recency_weights",
-    "fit_qra",
-    "fit_meta_weights",
-    "fit_predict_meta",
-    "predict_meta",
     "attribution",
     "bucket_of",
+    "fit_meta_weights",
+    "fit_predict_meta",
+    "fit_qra",
+    "garch_sigma",
+    "meta_members",
+    "predict_meta",
+    "recency_weights",
+    "walk_forward_blocks",
+    "z_panel",
 ]
 
 #: Model name of the meta predictions.
@@ -102,12 +102,30 @@ SLOWVOL_MEMBER = "rw_slowvol"
 GARCH_MEMBER = "rw_garch"
 #: Columns of the weight frame returned by :func:`fit_predict_meta`.
 WEIGHT_COLUMNS: tuple[str, ...] = (
-    "fold_id", "cutoff", "block_end", "horizon_days", "quantile", "member", "bucket", "weight", "n_train",
+    "fold_id",
+    "cutoff",
+    "block_end",
+    "horizon_days",
+    "quantile",
+    "member",
+    "bucket",
+    "weight",
+    "n_train",
 )
 #: Columns of :func:`attribution`.
 ATTRIBUTION_COLUMNS: tuple[str, ...] = (
-    "as_of_date", "horizon_days", "target_date", "split", "fold_id", "member", "bucket", "weight",
-    "member_median_logret", "contribution_logret", "contribution_cents", "price_cents",
+    "as_of_date",
+    "horizon_days",
+    "target_date",
+    "split",
+    "fold_id",
+    "member",
+    "bucket",
+    "weight",
+    "member_median_logret",
+    "contribution_logret",
+    "contribution_cents",
+    "price_cents",
 )
 _Q_DEC = 6
 
@@ -188,10 +206,23 @@ class MetaSettings:
 
 
 _META_KINDS = {
-    "horizons": "ints", "quantiles": "floats", "start": "opt_date", "warmup_months": "int", "block_months": "int",
-    "min_train_origins": "int", "halflife_days": "opt_float", "l1_penalty": "float", "weight_by_scale": "bool",
-    "slow_lambda": "float", "garch_min_returns": "int", "lam": "float", "median_intercept": "bool",
-    "intercept_penalty": "float", "shared_weights": "bool", "members": "opt_strs", "model": "str",
+    "horizons": "ints",
+    "quantiles": "floats",
+    "start": "opt_date",
+    "warmup_months": "int",
+    "block_months": "int",
+    "min_train_origins": "int",
+    "halflife_days": "opt_float",
+    "l1_penalty": "float",
+    "weight_by_scale": "bool",
+    "slow_lambda": "float",
+    "garch_min_returns": "int",
+    "lam": "float",
+    "median_intercept": "bool",
+    "intercept_penalty": "float",
+    "shared_weights": "bool",
+    "members": "opt_strs",
+    "model": "str",
 }
 
 
@@ -375,8 +406,10 @@ def z_panel(
     base = p[p["model"].isin(_BASELINES)]
     names = list(member_names) if member_names is not None else sorted(set(p["model"]))
     names = [RW_MODEL] + [m for m in names if m != RW_MODEL]
-    origins = pd.DatetimeIndex(sorted(set(trained["as_of_date"]))) if len(trained) else pd.DatetimeIndex(
-        sorted(set(base["as_of_date"]))
+    origins = (
+        pd.DatetimeIndex(sorted(set(trained["as_of_date"])))
+        if len(trained)
+        else pd.DatetimeIndex(sorted(set(base["as_of_date"])))
     )
     rows = pd.concat([trained, base[base["as_of_date"].isin(origins)]], ignore_index=True)
     if rows.duplicated(["model", "as_of_date", "quantile"]).any():
@@ -396,9 +429,7 @@ def z_panel(
 
 
 # --------------------------------------------------------------------------- walk-forward
-def walk_forward_blocks(
-    dates: pd.DatetimeIndex, start: pd.Timestamp, block_months: int
-) -> pd.DataFrame:
+def walk_forward_blocks(dates: pd.DatetimeIndex, start: pd.Timestamp, block_months: int) -> pd.DataFrame:
     """Consecutive calendar blocks snapped to the given dates.
 
     Parameters
@@ -516,14 +547,20 @@ def fit_qra(
     lam = np.broadcast_to(np.asarray(intercept_penalty, dtype="float64"), (k,))
     rows = np.zeros((k, k * n + 1))
     for j in range(k):
-        rows[j, j * n:(j + 1) * n] = 1.0
+        rows[j, j * n : (j + 1) * n] = 1.0
     eq = lam == 0
     box = np.isfinite(lam) & ~eq
     a_ub = np.vstack([a_ub, rows[box], -rows[box]])
     b_ub = np.concatenate([pen[act], lam[box], lam[box]])
-    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=rows[eq] if eq.any() else None,
-                  b_eq=np.zeros(int(eq.sum())) if eq.any() else None, bounds=np.column_stack([lo, hi]),
-                  method="highs")
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=rows[eq] if eq.any() else None,
+        b_eq=np.zeros(int(eq.sum())) if eq.any() else None,
+        bounds=np.column_stack([lo, hi]),
+        method="highs",
+    )
     if res.status != 0:
         raise RuntimeError(f"QRA linear programme failed: {res.message}")
     n_act = int(act.sum())
@@ -537,7 +574,7 @@ def fit_qra(
         b[eq] = -np.asarray(res.eqlin.marginals, dtype="float64")
     n_box = int(box.sum())
     if n_box:
-        b[box] = marg[n_act:n_act + n_box] - marg[n_act + n_box:]
+        b[box] = marg[n_act : n_act + n_box] - marg[n_act + n_box :]
     return b, w
 
 
@@ -577,8 +614,9 @@ def _fit_block(
     pen[0] = 0.0
     y = zy[train]
     X = Z[:, train, :]
-    lam = np.array([s.intercept_penalty if abs(q - 0.5) > 1e-9 else (0.0 if s.median_intercept else np.inf)
-                    for q in qs])
+    lam = np.array(
+        [s.intercept_penalty if abs(q - 0.5) > 1e-9 else (0.0 if s.median_intercept else np.inf) for q in qs]
+    )
     if s.shared_weights:
         b, w_shared = fit_qra(X, y, qs, row_w, pen, active, lam)
         w[:] = w_shared
@@ -624,8 +662,7 @@ class _Panel:
     tvals: np.ndarray
 
 
-def _oof_panel(m: pd.DataFrame, t: pd.DataFrame, sigma: pd.Series, h: int, qs: list[float],
-               names: list[str]) -> _Panel:
+def _oof_panel(m: pd.DataFrame, t: pd.DataFrame, sigma: pd.Series, h: int, qs: list[float], names: list[str]) -> _Panel:
     """The OOF panel of horizon ``h`` (members ``names``)."""
     th = t[t["horizon_days"] == h].set_index("trade_date")
     z, present = z_panel(m, sigma, h, qs, "oof", names)
@@ -736,8 +773,11 @@ def predict_meta(
             cut, end = g["cutoff"].iloc[0], g["block_end"].iloc[0]
             rows = pan.realised & np.asarray(pan.z.index >= cut) & np.asarray(pan.z.index < end)
             vals = _predict_block(pan.Z, rows, b, w) * pan.scale[rows][:, None]
-            preds.append(long_predictions(pan.z.index[rows], h, pan.tvals[rows], s.model, qs, np.sort(vals, axis=1),
-                                          "oof", int(fid)))
+            preds.append(
+                long_predictions(
+                    pan.z.index[rows], h, pan.tvals[rows], s.model, qs, np.sort(vals, axis=1), "oof", int(fid)
+                )
+            )
         live_w = wh[wh["fold_id"] == -1]
         live = _live_panel(m, sigma, h, qs, names)
         if len(live) and len(live_w):
@@ -754,8 +794,10 @@ def predict_meta(
 def _block_params(rows: pd.DataFrame, qs: list[float], names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Intercepts ``(k,)`` and weights ``(k, M)`` of one fitted block, members in the order ``names``."""
     wide = rows.pivot(index="quantile", columns="member", values="weight").reindex(index=qs)
-    return (np.ascontiguousarray(wide[INTERCEPT].to_numpy(dtype="float64")),
-            np.ascontiguousarray(wide[names].to_numpy(dtype="float64")))
+    return (
+        np.ascontiguousarray(wide[INTERCEPT].to_numpy(dtype="float64")),
+        np.ascontiguousarray(wide[names].to_numpy(dtype="float64")),
+    )
 
 
 def fit_predict_meta(
@@ -787,11 +829,20 @@ def _live_target_dates(m: pd.DataFrame, h: int, origins: pd.DatetimeIndex) -> np
     return td.reindex(origins).to_numpy()
 
 
-def _weight_rows(fid: int, cut: pd.Timestamp, end: pd.Timestamp | None, h: int, qs: list[float],
-                 names: list[str], b: np.ndarray, w: np.ndarray, n_train: int) -> pd.DataFrame:
+def _weight_rows(
+    fid: int,
+    cut: pd.Timestamp,
+    end: pd.Timestamp | None,
+    h: int,
+    qs: list[float],
+    names: list[str],
+    b: np.ndarray,
+    w: np.ndarray,
+    n_train: int,
+) -> pd.DataFrame:
     """Tidy weight rows of one fit (members + intercept)."""
     k, M = w.shape
-    member = np.array(names + [INTERCEPT], dtype=object)
+    member = np.array([*names, INTERCEPT], dtype=object)
     vals = np.column_stack([w, b])
     return pd.DataFrame(
         {
@@ -821,7 +872,7 @@ def bucket_of(member: str) -> str:
     str
     """
     if member.startswith("specialist_"):
-        return member[len("specialist_"):]
+        return member[len("specialist_") :]
     if member == "core_ts":
         return "core"
     if member == "lightgbm_zl":
@@ -880,8 +931,11 @@ def attribution(
         mh = med[med["horizon_days"] == h]
         trained = mh[~mh["model"].isin(_BASELINES) & (mh["split"] == split)]
         base = mh[mh["model"].isin(_BASELINES)]
-        vals = pd.concat([trained, base]).drop_duplicates(["model", "as_of_date"]).pivot(
-            index="as_of_date", columns="model", values="value")
+        vals = (
+            pd.concat([trained, base])
+            .drop_duplicates(["model", "as_of_date"])
+            .pivot(index="as_of_date", columns="model", values="value")
+        )
         vals = vals.reindex(pd.DatetimeIndex(g["as_of_date"]))
         rw = vals[RW_MODEL].to_numpy()
         shift = vals.sub(rw, axis=0).fillna(0.0)
@@ -904,15 +958,35 @@ def attribution(
             else:
                 msh = shift[member].to_numpy() if member in shift else np.zeros(len(g))
                 contrib = wt * msh
-            out.append(pd.DataFrame({**base_cols, "member": member, "bucket": bucket_of(str(member)),
-                                     "weight": wt, "member_median_logret": msh, "contribution_logret": contrib}))
+            out.append(
+                pd.DataFrame(
+                    {
+                        **base_cols,
+                        "member": member,
+                        "bucket": bucket_of(str(member)),
+                        "weight": wt,
+                        "member_median_logret": msh,
+                        "contribution_logret": contrib,
+                    }
+                )
+            )
         if final is not None:
             f = _norm_dates(final)
             f = f[(f["quantile"] == 0.5) & (f["split"] == split) & (f["horizon_days"] == h)]
             fv = f.set_index("as_of_date")["value"].reindex(pd.DatetimeIndex(g["as_of_date"])).to_numpy()
             adj = fv - g["value"].to_numpy()
-            out.append(pd.DataFrame({**base_cols, "member": "l2_adjustment", "bucket": "l2_adjustment",
-                                     "weight": np.nan, "member_median_logret": np.nan, "contribution_logret": adj}))
+            out.append(
+                pd.DataFrame(
+                    {
+                        **base_cols,
+                        "member": "l2_adjustment",
+                        "bucket": "l2_adjustment",
+                        "weight": np.nan,
+                        "member_median_logret": np.nan,
+                        "contribution_logret": adj,
+                    }
+                )
+            )
     if not out:
         return pd.DataFrame(columns=list(ATTRIBUTION_COLUMNS))
     res = pd.concat(out, ignore_index=True)
@@ -921,4 +995,8 @@ def attribution(
         res[c] = np.where(np.abs(v) < 1e-12, 0.0, v)  # no -0.0 / round-off noise in BI tables
     res["contribution_cents"] = res["price_cents"] * np.expm1(res["contribution_logret"])
     res = res[np.isfinite(res["contribution_logret"].to_numpy(dtype="float64"))]
-    return res[list(ATTRIBUTION_COLUMNS)].sort_values(["split", "horizon_days", "as_of_date", "member"]).reset_index(drop=True)
+    return (
+        res[list(ATTRIBUTION_COLUMNS)]
+        .sort_values(["split", "horizon_days", "as_of_date", "member"])
+        .reset_index(drop=True)
+    )

@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-__all__ = ["resolve_workers", "shared_pool", "run_jobs", "shutdown_pool"]
+__all__ = ["resolve_workers", "run_jobs", "shared_pool", "shutdown_pool"]
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")

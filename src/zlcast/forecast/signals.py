@@ -34,11 +34,11 @@ import pandas as pd
 from zlcast.forecast.evaluation import EVAL_QUANTILES, pinball_loss
 
 __all__ = [
-    "expanding_zscore",
-    "univariate_tilts",
     "combination_tilt",
+    "expanding_zscore",
     "roll_carry_tilt",
     "tilt_skill",
+    "univariate_tilts",
 ]
 
 

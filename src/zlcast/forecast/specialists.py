@@ -58,23 +58,23 @@ import pandas as pd
 
 from zlcast.forecast.artifacts import PredictorStore, fingerprint, frame_digest, live_cutoff
 from zlcast.forecast.baselines import ewma_sigma
-from zlcast.forecast.folds import LIVE_FOLD_ID, live_train_rows, train_rows, trading_dates, val_rows
+from zlcast.forecast.folds import LIVE_FOLD_ID, live_train_rows, trading_dates, train_rows, val_rows
 from zlcast.forecast.frames import bucket_columns, empty_predictions, long_predictions
 from zlcast.settings import EWMA_LAMBDA, ForecastSettings
 
 __all__ = [
-    "SIGMA_FEATURE",
     "LABEL",
+    "SIGMA_FEATURE",
     "Backend",
+    "autogluon_backend",
+    "autogluon_hyperparameters",
+    "fit_autogluon",
+    "fit_predict_bucket",
+    "predict_autogluon",
+    "run_walk_forward",
     "specialist_model_name",
     "standardised_design",
     "time_ordered_tuning_split",
-    "autogluon_hyperparameters",
-    "fit_autogluon",
-    "predict_autogluon",
-    "autogluon_backend",
-    "run_walk_forward",
-    "fit_predict_bucket",
 ]
 
 #: Extra feature added to every model: log of the EWMA daily volatility at the origin.
@@ -340,8 +340,8 @@ def fit_autogluon(
     return {
         "backend": "autogluon_tabular",
         "best_model": str(best),
-        "n_fit_rows": int(len(fit)),
-        "n_tuning_rows": 0 if tune is None else int(len(tune)),
+        "n_fit_rows": len(fit),
+        "n_tuning_rows": 0 if tune is None else len(tune),
         "horizon_days": int(horizon),
     }
 
@@ -464,7 +464,7 @@ def _fit_missing(
                 "cutoff": pd.Timestamp(t.cutoff).date().isoformat(),
                 "kind": t.kind,
                 "fold_id": int(t.fold_id),
-                "n_train": int(len(t.train)),
+                "n_train": len(t.train),
                 "train_start": pd.Timestamp(t.train["trade_date"].min()).date().isoformat(),
                 "train_end": pd.Timestamp(t.train["trade_date"].max()).date().isoformat(),
                 "features": cols,
@@ -486,14 +486,15 @@ def _fit_missing(
                 "cutoff": pd.Timestamp(t.cutoff),
                 "fingerprint": t.fp,
                 "action": "fit" if t.fp in seconds else "load",
-                "n_train": int(len(t.train)),
+                "n_train": len(t.train),
                 "seconds": float(seconds.pop(t.fp, 0.0)),
             }
         )
 
 
-def predict_cached(backend: Backend, path: Path, rows: pd.DataFrame, columns: list[str],
-                   settings: ForecastSettings) -> np.ndarray:
+def predict_cached(
+    backend: Backend, path: Path, rows: pd.DataFrame, columns: list[str], settings: ForecastSettings
+) -> np.ndarray:
     """Predict with a stored predictor, reusing an earlier prediction of exactly the same input rows.
 
     Stored predictors never change, and features of past dates never change (point in time), so the z-quantiles of
@@ -593,7 +594,16 @@ def run_walk_forward(
         values = _to_values(zq, t.rows["sigma"].to_numpy(), t.horizon)
         target_dates = t.rows["target_date"] if t.kind == "oof" else None  # kind is the split: "oof" or "live"
         out.append(
-            long_predictions(t.rows["trade_date"], t.horizon, target_dates, backend.name, settings.quantiles, values, t.kind, t.fold_id)
+            long_predictions(
+                t.rows["trade_date"],
+                t.horizon,
+                target_dates,
+                backend.name,
+                settings.quantiles,
+                values,
+                t.kind,
+                t.fold_id,
+            )
         )
     result = pd.concat(out, ignore_index=True) if out else empty_predictions()
     result.attrs["fit_log"] = log

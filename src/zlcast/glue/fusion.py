@@ -25,8 +25,15 @@ from zlcast.settings import ProjectSettings
 
 FINAL_MODEL = "zl_ensemble"
 #: Columns of ``ml_monte_carlo``: one row per (path, day 1..n): cumulative log return and price of each path.
-MONTE_CARLO_COLUMNS: tuple[str, ...] = ("as_of_date", "path_id", "day", "cum_log_return", "price", "spot_close",
-                                        "in_sample")
+MONTE_CARLO_COLUMNS: tuple[str, ...] = (
+    "as_of_date",
+    "path_id",
+    "day",
+    "cum_log_return",
+    "price",
+    "spot_close",
+    "in_sample",
+)
 
 
 def suffix(q: float) -> str:
@@ -64,18 +71,24 @@ def model_version(meta: Mapping[str, Any] | None) -> str:
 
 
 # --------------------------------------------------------------------------- L1
-def meta_members_table(l0: pd.DataFrame, rw: pd.DataFrame, features: pd.DataFrame,
-                       meta: Mapping[str, Any] | None) -> pd.DataFrame:
+def meta_members_table(
+    l0: pd.DataFrame, rw: pd.DataFrame, features: pd.DataFrame, meta: Mapping[str, Any] | None
+) -> pd.DataFrame:
     """Every member of the meta model, long: the L0 models, ``rw_ewma`` and the two computed vol baselines."""
     from zlcast.forecast.meta import meta_members
 
     project = project_from_meta(meta)
-    return meta_members(as_datetime(l0, "as_of_date", "target_date"), zl_series(features),
-                        as_datetime(rw, "as_of_date", "target_date"), project.meta_settings())
+    return meta_members(
+        as_datetime(l0, "as_of_date", "target_date"),
+        zl_series(features),
+        as_datetime(rw, "as_of_date", "target_date"),
+        project.meta_settings(),
+    )
 
 
-def meta_weights_table(members: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame,
-                       meta: Mapping[str, Any] | None) -> pd.DataFrame:
+def meta_weights_table(
+    members: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame, meta: Mapping[str, Any] | None
+) -> pd.DataFrame:
     """L1 fits: member weights and intercepts per walk-forward block, horizon and quantile (block -1: live)."""
     from zlcast.forecast.meta import fit_meta_weights
 
@@ -83,8 +96,13 @@ def meta_weights_table(members: pd.DataFrame, features: pd.DataFrame, targets: p
     return fit_meta_weights(members, t, zl, project_from_meta(meta).meta_settings())
 
 
-def meta_table(members: pd.DataFrame, weights: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame,
-               meta: Mapping[str, Any] | None) -> pd.DataFrame:
+def meta_table(
+    members: pd.DataFrame,
+    weights: pd.DataFrame,
+    features: pd.DataFrame,
+    targets: pd.DataFrame,
+    meta: Mapping[str, Any] | None,
+) -> pd.DataFrame:
     """L1 predictions (model ``zl_meta``, OOF and live) from the fitted weights."""
     from zlcast.forecast.meta import predict_meta
 
@@ -93,14 +111,24 @@ def meta_table(members: pd.DataFrame, weights: pd.DataFrame, features: pd.DataFr
 
 
 # --------------------------------------------------------------------------- L2
-def ensemble_table(meta_preds: pd.DataFrame, l0: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame,
-                   meta: Mapping[str, Any] | None) -> pd.DataFrame:
+def ensemble_table(
+    meta_preds: pd.DataFrame,
+    l0: pd.DataFrame,
+    features: pd.DataFrame,
+    targets: pd.DataFrame,
+    meta: Mapping[str, Any] | None,
+) -> pd.DataFrame:
     """L2: the calibrated final distribution (long format, model ``zl_ensemble``), OOF and live."""
     from zlcast.forecast.ensemble import ensemble_forecast
 
     zl, t = targets_frame(features, targets)
-    preds = pd.concat([as_datetime(meta_preds, "as_of_date", "target_date"),
-                       as_datetime(l0[l0["model"] == "core_ts"], "as_of_date", "target_date")], ignore_index=True)
+    preds = pd.concat(
+        [
+            as_datetime(meta_preds, "as_of_date", "target_date"),
+            as_datetime(l0[l0["model"] == "core_ts"], "as_of_date", "target_date"),
+        ],
+        ignore_index=True,
+    )
     final, _ = ensemble_forecast(preds, t, zl, project_from_meta(meta).ensemble_settings())
     return final
 
@@ -120,9 +148,12 @@ def distribution_table(final: pd.DataFrame, features: pd.DataFrame, meta: Mappin
     zl = zl_series(features)
     f = as_datetime(final, "as_of_date", "target_date")
     f["quantile"] = f["quantile"].round(4)
-    wide = f.pivot_table(index=["as_of_date", "horizon_days", "split"], columns="quantile", values="value").reset_index()
-    info = f.groupby(["as_of_date", "horizon_days", "split"], as_index=False).agg(target_date=("target_date", "max"),
-                                                                              fold_id=("fold_id", "max"))
+    wide = f.pivot_table(
+        index=["as_of_date", "horizon_days", "split"], columns="quantile", values="value"
+    ).reset_index()
+    info = f.groupby(["as_of_date", "horizon_days", "split"], as_index=False).agg(
+        target_date=("target_date", "max"), fold_id=("fold_id", "max")
+    )
     wide = wide.merge(info, on=["as_of_date", "horizon_days", "split"])
     qcols, pcols = quantile_columns(project, "q"), quantile_columns(project, "p")
     wide = wide.rename(columns=dict(zip(levels, qcols, strict=True)))
@@ -149,8 +180,13 @@ def _anchors(rows: pd.DataFrame, qcols: list[str]) -> dict[int, np.ndarray]:
     return {int(h): row[qcols].to_numpy(dtype="float64") for h, row in rows.set_index("horizon_days").iterrows()}
 
 
-def monte_carlo_table(dist: pd.DataFrame, features: pd.DataFrame, meta: Mapping[str, Any] | None,
-                      n_paths: int = 10_000, n_sample: int = 50) -> pd.DataFrame:
+def monte_carlo_table(
+    dist: pd.DataFrame,
+    features: pd.DataFrame,
+    meta: Mapping[str, Any] | None,
+    n_paths: int = 10_000,
+    n_sample: int = 50,
+) -> pd.DataFrame:
     """Monte Carlo paths of the latest live forecast, long (columns :data:`MONTE_CARLO_COLUMNS`).
 
     Paths come from filtered historical simulation of a GARCH(1,1)-t fitted on ZL's daily log returns up to the
@@ -170,21 +206,24 @@ def monte_carlo_table(dist: pd.DataFrame, features: pd.DataFrame, meta: Mapping[
     r = r[r.index <= as_of].to_numpy()
     anchors = _anchors(rows, quantile_columns(project, "q"))
     rng = np.random.default_rng(project.seed)
-    paths = simulate_paths(anchors, project.quantiles, r, n_paths=n_paths, horizon=max(anchors), rng=rng,
-                           dynamics=fit_dynamics(r))
+    paths = simulate_paths(
+        anchors, project.quantiles, r, n_paths=n_paths, horizon=max(anchors), rng=rng, dynamics=fit_dynamics(r)
+    )
     sample = np.zeros(n_paths, dtype=bool)
     sample[sample_path_ids(n_paths, n_sample, rng=rng)] = True
     n, days = paths.shape
     spot = float(rows["spot_close"].iloc[0])
-    return pd.DataFrame({
-        "as_of_date": as_of,
-        "path_id": np.repeat(np.arange(n, dtype="int64"), days),
-        "day": np.tile(np.arange(1, days + 1, dtype="int64"), n),
-        "cum_log_return": paths.ravel(),
-        "price": (spot * np.exp(paths)).ravel(),
-        "spot_close": spot,
-        "in_sample": np.repeat(sample, days),
-    })
+    return pd.DataFrame(
+        {
+            "as_of_date": as_of,
+            "path_id": np.repeat(np.arange(n, dtype="int64"), days),
+            "day": np.tile(np.arange(1, days + 1, dtype="int64"), n),
+            "cum_log_return": paths.ravel(),
+            "price": (spot * np.exp(paths)).ravel(),
+            "spot_close": spot,
+            "in_sample": np.repeat(sample, days),
+        }
+    )
 
 
 def _paths(mc: pd.DataFrame) -> tuple[pd.Timestamp, float, np.ndarray]:
@@ -209,8 +248,13 @@ def risk_scenarios_table(mc: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd
     return summary
 
 
-def var_backtest_table(dist: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame,
-                       meta: Mapping[str, Any] | None, n_paths: int = 2_000) -> pd.DataFrame:
+def var_backtest_table(
+    dist: pd.DataFrame,
+    features: pd.DataFrame,
+    targets: pd.DataFrame,
+    meta: Mapping[str, Any] | None,
+    n_paths: int = 2_000,
+) -> pd.DataFrame:
     """VaR backtest of the final forecast over the OOF origins from ``eval_start`` (long position, losses vs spot).
 
     VaR95/VaR99 per origin come from the Monte Carlo distribution of that origin (paths matched to its forecast
@@ -234,13 +278,20 @@ def var_backtest_table(dist: pd.DataFrame, features: pd.DataFrame, targets: pd.D
             dyn_year = as_of.year
         g = g.sort_values("horizon_days")
         anchors = _anchors(g, qcols)
-        paths = simulate_paths(anchors, project.quantiles, hist, n_paths=n_paths, horizon=max(anchors), rng=rng,
-                               dynamics=dyn)
+        paths = simulate_paths(
+            anchors, project.quantiles, hist, n_paths=n_paths, horizon=max(anchors), rng=rng, dynamics=dyn
+        )
         spot = float(g["spot_close"].iloc[0])
         for h in anchors:
             pnl = spot * (np.exp(paths[:, h - 1]) - 1.0)
-            out.append({"as_of_date": as_of, "horizon_days": h, "var95_loss": -np.quantile(pnl, 0.05),
-                        "var99_loss": -np.quantile(pnl, 0.01)})
+            out.append(
+                {
+                    "as_of_date": as_of,
+                    "horizon_days": h,
+                    "var95_loss": -np.quantile(pnl, 0.05),
+                    "var99_loss": -np.quantile(pnl, 0.01),
+                }
+            )
     v = pd.DataFrame(out)
     realized = t.rename(columns={"trade_date": "as_of_date"})[["as_of_date", "horizon_days", "fwd_log_return"]]
     v = v.merge(realized, on=["as_of_date", "horizon_days"], how="left")
@@ -255,10 +306,16 @@ def procurement_signal_table(dist: pd.DataFrame, meta: Mapping[str, Any] | None)
 
     project = project_from_meta(meta)
     pcols = quantile_columns(project, "p")
-    sig = signal(dist["spot_close"].to_numpy(), dist[pcols].to_numpy(), dist["horizon_days"].to_numpy(),
-                 project.quantiles)
-    return pd.concat([dist[["as_of_date", "horizon_days", "target_date", "split", "spot_close"]].reset_index(drop=True),
-                      sig.reset_index(drop=True)], axis=1)
+    sig = signal(
+        dist["spot_close"].to_numpy(), dist[pcols].to_numpy(), dist["horizon_days"].to_numpy(), project.quantiles
+    )
+    return pd.concat(
+        [
+            dist[["as_of_date", "horizon_days", "target_date", "split", "spot_close"]].reset_index(drop=True),
+            sig.reset_index(drop=True),
+        ],
+        axis=1,
+    )
 
 
 def procurement_backtest_table(signals: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -276,11 +333,23 @@ def procurement_backtest_table(signals: pd.DataFrame, meta: Mapping[str, Any] | 
     return pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame()
 
 
-def attribution_table(members: pd.DataFrame, meta_preds: pd.DataFrame, weights: pd.DataFrame,
-                      features: pd.DataFrame, final: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
+def attribution_table(
+    members: pd.DataFrame,
+    meta_preds: pd.DataFrame,
+    weights: pd.DataFrame,
+    features: pd.DataFrame,
+    final: pd.DataFrame,
+    meta: Mapping[str, Any] | None,
+) -> pd.DataFrame:
     """Per as_of_date and horizon: how much each Big 8 bucket (and core, rw, L2) moved the final median."""
     from zlcast.forecast.meta import attribution
 
     project = project_from_meta(meta)
-    return attribution(members, meta_preds, weights, zl_series(features), as_datetime(final, "as_of_date", "target_date"),
-                       project.ewma_lambda)
+    return attribution(
+        members,
+        meta_preds,
+        weights,
+        zl_series(features),
+        as_datetime(final, "as_of_date", "target_date"),
+        project.ewma_lambda,
+    )

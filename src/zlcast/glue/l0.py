@@ -90,7 +90,9 @@ def model_inputs(features: pd.DataFrame, targets: pd.DataFrame) -> tuple[pd.Data
     feature_cols = [c for c in f.columns if "__" in c]
     f[feature_cols] = f[feature_cols].astype("float64")  # counts and flags (tariff) become floats for the models
     feats = validate_features(f.sort_values("trade_date").reset_index(drop=True))
-    t = as_datetime(targets, "trade_date", "target_date")[["trade_date", "horizon_days", "target_date", "fwd_log_return"]]
+    t = as_datetime(targets, "trade_date", "target_date")[
+        ["trade_date", "horizon_days", "target_date", "fwd_log_return"]
+    ]
     t["horizon_days"] = t["horizon_days"].astype("int64")
     return feats, zl, validate_targets(t.sort_values(["horizon_days", "trade_date"]).reset_index(drop=True))
 
@@ -130,8 +132,9 @@ def rw_table(features: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataF
     return rw_ewma_quantiles(zl_series(features), project.horizons, project.quantiles, project.ewma_lambda)
 
 
-def specialist_table(bucket: str, features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFrame,
-                     meta: Mapping[str, Any] | None) -> pd.DataFrame:
+def specialist_table(
+    bucket: str, features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFrame, meta: Mapping[str, Any] | None
+) -> pd.DataFrame:
     """OOF and live predictions of the AutoGluon specialist of one Big 8 bucket."""
     from zlcast.forecast.specialists import fit_predict_bucket
 
@@ -143,8 +146,9 @@ def specialist_table(bucket: str, features: pd.DataFrame, targets: pd.DataFrame,
     return fit_predict_bucket(bucket, feats, zl, t, as_datetime(folds, *_FOLD_DATES), settings, _store(settings))
 
 
-def lgbm_table(features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFrame,
-               meta: Mapping[str, Any] | None) -> pd.DataFrame:
+def lgbm_table(
+    features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFrame, meta: Mapping[str, Any] | None
+) -> pd.DataFrame:
     """OOF and live predictions of the plain LightGBM quantile baseline on all features."""
     from zlcast.forecast.baseline_lgbm import fit_predict_lgbm
 
@@ -153,16 +157,18 @@ def lgbm_table(features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFram
     return fit_predict_lgbm(feats, zl, t, as_datetime(folds, *_FOLD_DATES), settings, _store(settings))
 
 
-def core_table(features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFrame,
-               meta: Mapping[str, Any] | None) -> pd.DataFrame:
+def core_table(
+    features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFrame, meta: Mapping[str, Any] | None
+) -> pd.DataFrame:
     """OOF and live predictions of the core ZL TimeSeriesPredictor (Mitra / statistical fallback)."""
     from zlcast.forecast.core_ts import fit_predict_core
 
     project = project_from_meta(meta)
     settings = settings_from_meta(meta)
     zl, t = targets_frame(features, targets)
-    preds, info = fit_predict_core(zl, t, as_datetime(folds, *_FOLD_DATES), project.core_ts_settings(),
-                                   Path(settings.artifact_dir) / "core_ts")
+    preds, info = fit_predict_core(
+        zl, t, as_datetime(folds, *_FOLD_DATES), project.core_ts_settings(), Path(settings.artifact_dir) / "core_ts"
+    )
     LOG.info("core_ts path=%s device=%s reason=%s", info.get("path"), info.get("device"), info.get("fallback_reason"))
     # like every other L0 model, OOF rows only for origins whose target is realised
     realised = t[["trade_date", "horizon_days"]].rename(columns={"trade_date": "as_of_date"}).assign(_ok=True)
@@ -172,8 +178,9 @@ def core_table(features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFram
     return preds
 
 
-def evaluation_table(predictions: pd.DataFrame, targets: pd.DataFrame, rw: pd.DataFrame,
-                     meta: Mapping[str, Any] | None) -> pd.DataFrame:
+def evaluation_table(
+    predictions: pd.DataFrame, targets: pd.DataFrame, rw: pd.DataFrame, meta: Mapping[str, Any] | None
+) -> pd.DataFrame:
     """Per model and horizon: pinball, coverage80, MAPE, hit rate and skill vs the EWMA random walk (OOF rows).
 
     Origins from the project's ``eval_start`` (or the first OOF origin, when later) are scored.

@@ -62,7 +62,7 @@ def resolve_data_dir(data_dir: str | None, demo_data_dir: str) -> tuple[Path, bo
 class Plugin(BasePlugin):
     """Prepare and validate the data directory; pre-import AutoGluon."""
 
-    def initialize(self, plugin_config: dict[str, Any]) -> None:  # noqa: D102
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
         data_dir, is_demo = resolve_data_dir(
             plugin_config.get("data_dir"), plugin_config.get("demo_data_dir", "state/demo_data")
         )

@@ -36,8 +36,14 @@ from arch import arch_model
 from zlcast.risk.var import var_cvar
 
 __all__ = [
-    "METHODS", "Dynamics", "fit_dynamics", "simulate_paths", "scenario_summary", "sample_path_ids", "path_prices",
+    "METHODS",
+    "Dynamics",
+    "fit_dynamics",
+    "path_prices",
     "path_sample",
+    "sample_path_ids",
+    "scenario_summary",
+    "simulate_paths",
 ]
 
 #: Innovation schemes of :func:`simulate_paths`.
@@ -100,8 +106,15 @@ def fit_dynamics(daily_returns: np.ndarray) -> Dynamics:
     z = z[np.isfinite(z)]
     z = (z - z.mean()) / z.std()
     s2 = float(res.forecast(horizon=1, reindex=False).variance.to_numpy()[-1, 0])
-    return Dynamics(mu=float(p["mu"]) / _SCALE, omega=float(p["omega"]) / _SCALE**2, alpha=float(p["alpha[1]"]),
-                    beta=float(p["beta[1]"]), nu=float(p["nu"]), std_resid=z, sigma2_next=s2 / _SCALE**2)
+    return Dynamics(
+        mu=float(p["mu"]) / _SCALE,
+        omega=float(p["omega"]) / _SCALE**2,
+        alpha=float(p["alpha[1]"]),
+        beta=float(p["beta[1]"]),
+        nu=float(p["nu"]),
+        std_resid=z,
+        sigma2_next=s2 / _SCALE**2,
+    )
 
 
 def _next_variance(dyn: Dynamics, daily_returns: np.ndarray) -> float:
@@ -112,8 +125,9 @@ def _next_variance(dyn: Dynamics, daily_returns: np.ndarray) -> float:
     return float(res.forecast(horizon=1, reindex=False).variance.to_numpy()[-1, 0]) / _SCALE**2
 
 
-def _simulate_cumulative(dyn: Dynamics, sigma2: float, n_paths: int, horizon: int,
-                         rng: np.random.Generator, method: str) -> np.ndarray:
+def _simulate_cumulative(
+    dyn: Dynamics, sigma2: float, n_paths: int, horizon: int, rng: np.random.Generator, method: str
+) -> np.ndarray:
     """Cumulative log returns, shape ``(horizon, n_paths)`` (day-major for speed)."""
     if method == "fhs":
         z = dyn.std_resid[rng.integers(0, dyn.std_resid.size, size=(horizon, n_paths))]
@@ -247,8 +261,12 @@ def scenario_summary(paths: np.ndarray, spot: float, horizons: Sequence[int] = (
             continue
         price = spot * np.exp(p[:, h - 1])
         move = price / spot - 1.0
-        row: dict[str, float] = {"horizon_days": h, "spot": float(spot),
-                                 "mean_price": float(price.mean()), "median_price": float(np.median(price))}
+        row: dict[str, float] = {
+            "horizon_days": h,
+            "spot": float(spot),
+            "mean_price": float(price.mean()),
+            "median_price": float(np.median(price)),
+        }
         for side, pnl in (("long", price - spot), ("buyer", spot - price)):
             for a in (0.95, 0.99):
                 v, c = var_cvar(pnl, a)
@@ -301,9 +319,13 @@ def path_prices(paths: np.ndarray, spot: float, path_ids: np.ndarray) -> pd.Data
     idx = np.asarray(path_ids, dtype="int64")
     prices = spot * np.exp(np.hstack([np.zeros((idx.size, 1)), p[idx]]))
     n_days = prices.shape[1]
-    return pd.DataFrame({"path_id": np.repeat(idx, n_days).astype("int64"),
-                         "day": np.tile(np.arange(n_days), idx.size).astype("int64"),
-                         "price": prices.ravel()})
+    return pd.DataFrame(
+        {
+            "path_id": np.repeat(idx, n_days).astype("int64"),
+            "day": np.tile(np.arange(n_days), idx.size).astype("int64"),
+            "price": prices.ravel(),
+        }
+    )
 
 
 def path_sample(paths: np.ndarray, spot: float, n: int = 50, *, rng: np.random.Generator) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUY_NOW", "WAIT", "LADDER", "LEVELS", "ProcurementThresholds", "signal", "backtest_signal"]
+__all__ = ["BUY_NOW", "LADDER", "LEVELS", "WAIT", "ProcurementThresholds", "backtest_signal", "signal"]
 
 BUY_NOW, WAIT, LADDER = "BUY NOW", "WAIT", "LADDER"
 #: Default quantile levels of the forecast.
@@ -134,21 +134,33 @@ def signal(
     for pl, r95, b, sv in zip(p_lower, rise95 / spot_a, budget, saving / spot_a):
         if pl < t.buy_now_p_lower or r95 > b:
             labels.append(BUY_NOW)
-            reasons.append(f"P(lower)={pl:.2f} < {t.buy_now_p_lower:.2f}" if pl < t.buy_now_p_lower
-                           else f"95th-pct rise {r95:.1%} > risk budget {b:.1%}")
+            reasons.append(
+                f"P(lower)={pl:.2f} < {t.buy_now_p_lower:.2f}"
+                if pl < t.buy_now_p_lower
+                else f"95th-pct rise {r95:.1%} > risk budget {b:.1%}"
+            )
         elif pl > t.wait_p_lower and sv >= t.min_saving_pct:
             labels.append(WAIT)
-            reasons.append(f"P(lower)={pl:.2f} > {t.wait_p_lower:.2f} and expected saving {sv:.2%} >= "
-                           f"{t.min_saving_pct:.2%}")
+            reasons.append(
+                f"P(lower)={pl:.2f} > {t.wait_p_lower:.2f} and expected saving {sv:.2%} >= {t.min_saving_pct:.2%}"
+            )
         else:
             labels.append(LADDER)
             reasons.append(f"P(lower)={pl:.2f}, expected saving {sv:.2%}: no clear edge")
-    return pd.DataFrame({
-        "signal": labels, "expected_price": expected, "expected_saving": saving,
-        "expected_saving_pct": saving / spot_a * 100.0, "p_lower": p_lower, "rise_p90": rise90,
-        "rise_p95": rise95, "rise_p95_pct": rise95 / spot_a * 100.0, "risk_budget_pct": budget * 100.0,
-        "reason": reasons,
-    })
+    return pd.DataFrame(
+        {
+            "signal": labels,
+            "expected_price": expected,
+            "expected_saving": saving,
+            "expected_saving_pct": saving / spot_a * 100.0,
+            "p_lower": p_lower,
+            "rise_p90": rise90,
+            "rise_p95": rise95,
+            "rise_p95_pct": rise95 / spot_a * 100.0,
+            "risk_budget_pct": budget * 100.0,
+            "reason": reasons,
+        }
+    )
 
 
 def backtest_signal(
@@ -210,11 +222,20 @@ def backtest_signal(
     n = decisions.size
     avg_sig = cost_signal / n if n else np.nan
     avg_sch = cost_schedule / n if n else np.nan
-    return pd.DataFrame([{
-        "horizon_days": h, "n_decisions": n, "n_buy_now": int(np.sum(labels == BUY_NOW)),
-        "n_wait": int(np.sum(labels == WAIT)), "n_ladder": int(np.sum(labels == LADDER)),
-        "start": hist["as_of_date"].iloc[0] if n else None,
-        "end": hist["as_of_date"].iloc[decisions[-1] + h] if n else None,
-        "avg_price_signal": avg_sig, "avg_price_schedule": avg_sch,
-        "saving": avg_sch - avg_sig, "saving_pct": (avg_sch - avg_sig) / avg_sch * 100.0 if n else np.nan,
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "horizon_days": h,
+                "n_decisions": n,
+                "n_buy_now": int(np.sum(labels == BUY_NOW)),
+                "n_wait": int(np.sum(labels == WAIT)),
+                "n_ladder": int(np.sum(labels == LADDER)),
+                "start": hist["as_of_date"].iloc[0] if n else None,
+                "end": hist["as_of_date"].iloc[decisions[-1] + h] if n else None,
+                "avg_price_signal": avg_sig,
+                "avg_price_schedule": avg_sch,
+                "saving": avg_sch - avg_sig,
+                "saving_pct": (avg_sch - avg_sig) / avg_sch * 100.0 if n else np.nan,
+            }
+        ]
+    )

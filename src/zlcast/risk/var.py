@@ -19,18 +19,28 @@ from scipy.stats import binom, chi2
 
 __all__ = [
     "BACKTEST_COLUMNS",
-    "var_cvar",
+    "basel_zone",
+    "christoffersen_independence",
     "exceedances",
     "kupiec_pof",
-    "christoffersen_independence",
-    "basel_zone",
     "var_backtest",
+    "var_cvar",
 ]
 
 #: Columns of :func:`var_backtest`'s result.
 BACKTEST_COLUMNS: tuple[str, ...] = (
-    "horizon_days", "level", "sample", "n_obs", "n_exceed", "expected", "exceed_rate",
-    "kupiec_lr", "kupiec_p", "christoffersen_lr", "christoffersen_p", "traffic_light",
+    "horizon_days",
+    "level",
+    "sample",
+    "n_obs",
+    "n_exceed",
+    "expected",
+    "exceed_rate",
+    "kupiec_lr",
+    "kupiec_p",
+    "christoffersen_lr",
+    "christoffersen_p",
+    "traffic_light",
 )
 
 
@@ -176,10 +186,20 @@ def _row(h: int, level: float, sample: str, hits: np.ndarray) -> dict[str, objec
     n, x, p = int(hits.size), int(hits.sum()), 1.0 - level
     k_lr, k_p = kupiec_pof(x, n, p) if n else (np.nan, np.nan)
     c_lr, c_p = christoffersen_independence(hits) if n else (np.nan, np.nan)
-    return {"horizon_days": h, "level": level, "sample": sample, "n_obs": n, "n_exceed": x,
-            "expected": n * p, "exceed_rate": x / n if n else np.nan, "kupiec_lr": k_lr, "kupiec_p": k_p,
-            "christoffersen_lr": c_lr, "christoffersen_p": c_p,
-            "traffic_light": basel_zone(x, n, p) if n else None}
+    return {
+        "horizon_days": h,
+        "level": level,
+        "sample": sample,
+        "n_obs": n,
+        "n_exceed": x,
+        "expected": n * p,
+        "exceed_rate": x / n if n else np.nan,
+        "kupiec_lr": k_lr,
+        "kupiec_p": k_p,
+        "christoffersen_lr": c_lr,
+        "christoffersen_p": c_p,
+        "traffic_light": basel_zone(x, n, p) if n else None,
+    }
 
 
 def var_backtest(frame: pd.DataFrame) -> pd.DataFrame:

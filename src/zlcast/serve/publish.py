@@ -294,15 +294,20 @@ def read_build_results(target_path: Path, accept_commands: Sequence[str] = DEFAU
     invocation = str(meta.get("invocation_id", ""))
     command = str(rr.get("args", {}).get("which", ""))
     if command not in accept_commands:
-        raise PublishError(f"{path}: the last finished dbt command was `{command or '?'}` (invocation "
-                           f"{invocation}), not {' or '.join(accept_commands)}; run `dbt build` first")
+        raise PublishError(
+            f"{path}: the last finished dbt command was `{command or '?'}` (invocation "
+            f"{invocation}), not {' or '.join(accept_commands)}; run `dbt build` first"
+        )
     results = list(rr.get("results", []))
     failures = _failure_lines(results)
     if failures:
-        listed = failures[:_MAX_LISTED] + ([f"... and {len(failures) - _MAX_LISTED} more"]
-                                           if len(failures) > _MAX_LISTED else [])
-        raise PublishError(f"{path}: dbt {command} {invocation} had {len(failures)} failed node(s); nothing "
-                           "published:\n  " + "\n  ".join(listed))
+        listed = failures[:_MAX_LISTED] + (
+            [f"... and {len(failures) - _MAX_LISTED} more"] if len(failures) > _MAX_LISTED else []
+        )
+        raise PublishError(
+            f"{path}: dbt {command} {invocation} had {len(failures)} failed node(s); nothing "
+            "published:\n  " + "\n  ".join(listed)
+        )
     if not results:
         raise PublishError(f"{path}: dbt {command} {invocation} ran no node; nothing to publish")
     manifest_path = target_path / "manifest.json"
@@ -312,11 +317,18 @@ def read_build_results(target_path: Path, accept_commands: Sequence[str] = DEFAU
             raise PublishError(
                 f"{manifest_path} is from dbt invocation {later}, newer than the run results ({invocation}): the "
                 "last dbt command did not finish (killed?) or was not a build, so the warehouse may hold a "
-                "partial build; rerun `dbt build`")
+                "partial build; rerun `dbt build`"
+            )
     statuses = Counter(str(r.get("status", "")).lower() for r in results)
     built = frozenset(str(r.get("unique_id")) for r in results if str(r.get("status", "")).lower() == "success")
-    return DbtInvocation(invocation, command, str(meta.get("generated_at", "")), str(meta.get("dbt_version", "")),
-                         dict(sorted(statuses.items())), built)
+    return DbtInvocation(
+        invocation,
+        command,
+        str(meta.get("generated_at", "")),
+        str(meta.get("dbt_version", "")),
+        dict(sorted(statuses.items())),
+        built,
+    )
 
 
 # ------------------------------------------------------------------------------------------------- export
@@ -347,22 +359,26 @@ def fingerprint_sql(relation: str) -> str:
     -------
     str
     """
-    return (f"select count(*) as n_rows, coalesce(sum(hash(_zl_row)), 0)::varchar as fingerprint "
-            f"from {relation} as _zl_row")
+    return (
+        f"select count(*) as n_rows, coalesce(sum(hash(_zl_row)), 0)::varchar as fingerprint from {relation} as _zl_row"
+    )
 
 
-def _resolve_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str],
-                    require: Sequence[str]) -> tuple[list[_Table], list[str]]:
+def _resolve_tables(
+    con: duckdb.DuckDBPyConnection, names: Sequence[str], require: Sequence[str]
+) -> tuple[list[_Table], list[str]]:
     """Find each requested mart in the warehouse; return (found, skipped)."""
-    rows = con.execute("select table_schema, table_name from information_schema.tables "
-                       "where table_catalog = current_database()").fetchall()
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+    ).fetchall()
     found, skipped = [], []
     for name in names:
         schema, _, table = name.rpartition(".")
         if not _NAME_RE.match(table) or (schema and not _NAME_RE.match(schema)):
             raise PublishError(f"table name {name!r}: use [schema.]table with letters, digits and underscores")
-        hits = sorted((s for s, t in rows if t == table and (not schema or s == schema)),
-                      key=lambda s: (s != "main", s))
+        hits = sorted(
+            (s for s, t in rows if t == table and (not schema or s == schema)), key=lambda s: (s != "main", s)
+        )
         if len(hits) > 1 and hits[0] != "main":
             raise PublishError(f"table {name!r} exists in schemas {', '.join(hits)}: name one as schema.table")
         if hits:
@@ -380,8 +396,9 @@ def _resolve_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str],
 def _export(con: duckdb.DuckDBPyConnection, table: _Table, dest: Path) -> int:
     """Write one mart to Parquet with its rows sorted (same rows -> same bytes); return its row count."""
     relation = f"{_ident(table.schema)}.{_ident(table.table)}"
-    con.execute(f"copy (select * from {relation} order by all) to {_literal(str(dest))} "
-                "(format parquet, compression zstd)")
+    con.execute(
+        f"copy (select * from {relation} order by all) to {_literal(str(dest))} (format parquet, compression zstd)"
+    )
     row = con.execute(f"select count(*) from {relation}").fetchone()
     return int(row[0]) if row else 0
 
@@ -418,8 +435,16 @@ def _export_all(config: PublishConfig, staging: Path) -> tuple[list[dict[str, An
         for t in tables:
             file = staging / f"{t.name}.parquet"
             rows = _export(con, t, file)
-            entries.append({"name": t.name, "source": f"{t.schema}.{t.table}", "file": file.name,
-                            "rows": rows, "bytes": file.stat().st_size, "sha256": _sha256(file)})
+            entries.append(
+                {
+                    "name": t.name,
+                    "source": f"{t.schema}.{t.table}",
+                    "file": file.name,
+                    "rows": rows,
+                    "bytes": file.stat().st_size,
+                    "sha256": _sha256(file),
+                }
+            )
     return entries, skipped
 
 
@@ -444,11 +469,25 @@ def _write_catalog(staging: Path, entries: Sequence[Mapping[str, Any]], info: Ma
     with contextlib.closing(_connect_version(staging, read_only=False)) as con:
         for e in entries:
             con.execute(f"create view {_ident(e['name'])} as select * from read_parquet({_literal(e['file'])})")
-        con.execute(f"create table {INFO_TABLE} (version varchar, published_at varchar, dbt_invocation_id varchar, "
-                    "data_dir varchar, table_name varchar, n_rows bigint, sha256 varchar)")
-        con.executemany(f"insert into {INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
-                        [[info["version"], info["published_at"], info["dbt_invocation_id"], info["data_dir"],
-                          e["name"], e["rows"], e["sha256"]] for e in entries])
+        con.execute(
+            f"create table {INFO_TABLE} (version varchar, published_at varchar, dbt_invocation_id varchar, "
+            "data_dir varchar, table_name varchar, n_rows bigint, sha256 varchar)"
+        )
+        con.executemany(
+            f"insert into {INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    info["version"],
+                    info["published_at"],
+                    info["dbt_invocation_id"],
+                    info["data_dir"],
+                    e["name"],
+                    e["rows"],
+                    e["sha256"],
+                ]
+                for e in entries
+            ],
+        )
         con.execute("checkpoint")
 
 
@@ -461,8 +500,9 @@ def _verify_catalog(staging: Path, entries: list[dict[str, Any]]) -> None:
             if n_rows != e["rows"]:
                 raise PublishError(f"{e['name']}: the published view has {n_rows} rows, the warehouse {e['rows']}")
             e["fingerprint"] = fp
-            e["columns"] = [{"name": c[0], "type": c[1]} for c in
-                            con.execute(f"describe {_ident(e['name'])}").fetchall()]
+            e["columns"] = [
+                {"name": c[0], "type": c[1]} for c in con.execute(f"describe {_ident(e['name'])}").fetchall()
+            ]
 
 
 # --------------------------------------------------------------------------------------- files and locks
@@ -496,6 +536,7 @@ def _seal(version_dir: Path) -> None:
 
 def _remove_tree(path: Path) -> None:
     """Delete a (possibly read-only) directory tree."""
+
     def _make_writable(func: Any, p: str, _exc: Any) -> None:
         os.chmod(os.path.dirname(p) or ".", 0o755)
         with contextlib.suppress(FileNotFoundError):
@@ -641,8 +682,9 @@ def _drop_leftovers(out_dir: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def prune_versions(out_dir: Path, keep: int = DEFAULT_KEEP, grace_s: float = DEFAULT_GRACE_S,
-                   now: dt.datetime | None = None) -> PruneReport:
+def prune_versions(
+    out_dir: Path, keep: int = DEFAULT_KEEP, grace_s: float = DEFAULT_GRACE_S, now: dt.datetime | None = None
+) -> PruneReport:
     """Delete old versions, keeping the newest ``keep`` and every version that may be in use.
 
     Kept regardless of age: the version ``current`` points to; one superseded (by the next newer version)
@@ -730,19 +772,32 @@ def _iso(t: dt.datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
-def _manifest(config: PublishConfig, version: str, published_at: dt.datetime, dbt: DbtInvocation,
-              entries: list[dict[str, Any]], skipped: list[str], content_hash: str) -> dict[str, Any]:
+def _manifest(
+    config: PublishConfig,
+    version: str,
+    published_at: dt.datetime,
+    dbt: DbtInvocation,
+    entries: list[dict[str, Any]],
+    skipped: list[str],
+    content_hash: str,
+) -> dict[str, Any]:
     """The manifest of a new version."""
     for e in entries:
-        e["built_by_invocation"] = any(uid.split(".")[-1] == e["name"] and uid.startswith("model.")
-                                       for uid in dbt.built)
+        e["built_by_invocation"] = any(
+            uid.split(".")[-1] == e["name"] and uid.startswith("model.") for uid in dbt.built
+        )
     return {
         "format": FORMAT,
         "version": version,
         "published_at": _iso(published_at),
         "content_hash": content_hash,
-        "dbt": {"invocation_id": dbt.invocation_id, "command": dbt.command, "generated_at": dbt.generated_at,
-                "dbt_version": dbt.dbt_version, "status_counts": dbt.status_counts},
+        "dbt": {
+            "invocation_id": dbt.invocation_id,
+            "command": dbt.command,
+            "generated_at": dbt.generated_at,
+            "dbt_version": dbt.dbt_version,
+            "status_counts": dbt.status_counts,
+        },
         "data_dir": config.data_dir,
         "warehouse": str(config.warehouse),
         "catalog": CATALOG_NAME,
@@ -761,14 +816,26 @@ def _build_version(config: PublishConfig, staging: Path, dbt: DbtInvocation) -> 
     content_hash = _content_hash(entries)
     published_at = _utc_now()
     version = f"{published_at.strftime(_TS_FORMAT)}-{content_hash}"
-    _write_catalog(staging, entries, {"version": version, "published_at": _iso(published_at),
-                                      "dbt_invocation_id": dbt.invocation_id, "data_dir": config.data_dir})
+    _write_catalog(
+        staging,
+        entries,
+        {
+            "version": version,
+            "published_at": _iso(published_at),
+            "dbt_invocation_id": dbt.invocation_id,
+            "data_dir": config.data_dir,
+        },
+    )
     _verify_catalog(staging, entries)
     manifest = _manifest(config, version, published_at, dbt, entries, skipped, content_hash)
     stale = [e["name"] for e in entries if not e["built_by_invocation"]]
     if stale:
-        LOG.warning("publish: %s not rebuilt by dbt invocation %s (partial selection?); published as an earlier "
-                    "build left them", ", ".join(stale), dbt.invocation_id)
+        LOG.warning(
+            "publish: %s not rebuilt by dbt invocation %s (partial selection?); published as an earlier "
+            "build left them",
+            ", ".join(stale),
+            dbt.invocation_id,
+        )
     manifest["catalog_sha256"] = _sha256(staging / CATALOG_NAME)
     _write_json(staging / MANIFEST_NAME, manifest)
     _seal(staging)
@@ -868,23 +935,51 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         ``p``.
     """
-    p.add_argument("--warehouse", default=os.environ.get("ZL_DUCKDB_PATH") or "state/zl.duckdb",
-                   help="DuckDB file of the build (default: $ZL_DUCKDB_PATH or state/zl.duckdb)")
-    p.add_argument("--target-path", default=os.environ.get("DBT_TARGET_PATH") or "target",
-                   help="dbt target directory with run_results.json (default: $DBT_TARGET_PATH or target)")
-    p.add_argument("--out", default=os.environ.get("ZL_PUBLISH_DIR") or "state/published",
-                   help="publication root (default: $ZL_PUBLISH_DIR or state/published)")
-    p.add_argument("--tables", type=_names, default=DEFAULT_TABLES,
-                   help=f"comma-separated marts to publish (default: {','.join(DEFAULT_TABLES)})")
-    p.add_argument("--require", type=_names, default=DEFAULT_REQUIRE,
-                   help=f"comma-separated marts that must exist (default: {','.join(DEFAULT_REQUIRE)})")
+    p.add_argument(
+        "--warehouse",
+        default=os.environ.get("ZL_DUCKDB_PATH") or "state/zl.duckdb",
+        help="DuckDB file of the build (default: $ZL_DUCKDB_PATH or state/zl.duckdb)",
+    )
+    p.add_argument(
+        "--target-path",
+        default=os.environ.get("DBT_TARGET_PATH") or "target",
+        help="dbt target directory with run_results.json (default: $DBT_TARGET_PATH or target)",
+    )
+    p.add_argument(
+        "--out",
+        default=os.environ.get("ZL_PUBLISH_DIR") or "state/published",
+        help="publication root (default: $ZL_PUBLISH_DIR or state/published)",
+    )
+    p.add_argument(
+        "--tables",
+        type=_names,
+        default=DEFAULT_TABLES,
+        help=f"comma-separated marts to publish (default: {','.join(DEFAULT_TABLES)})",
+    )
+    p.add_argument(
+        "--require",
+        type=_names,
+        default=DEFAULT_REQUIRE,
+        help=f"comma-separated marts that must exist (default: {','.join(DEFAULT_REQUIRE)})",
+    )
     p.add_argument("--keep", type=int, default=DEFAULT_KEEP, help="versions to keep (default: %(default)s)")
-    p.add_argument("--grace-s", type=float, default=DEFAULT_GRACE_S,
-                   help="never delete a version superseded less than this many seconds ago (default: %(default)s)")
-    p.add_argument("--data-dir", default=os.environ.get("ZL_DATA_DIR") or "",
-                   help="data directory of the build, for the manifest (default: $ZL_DATA_DIR, else the demo set)")
-    p.add_argument("--accept-command", action="append", default=None,
-                   help="dbt command whose results may be published (repeatable; default: build)")
+    p.add_argument(
+        "--grace-s",
+        type=float,
+        default=DEFAULT_GRACE_S,
+        help="never delete a version superseded less than this many seconds ago (default: %(default)s)",
+    )
+    p.add_argument(
+        "--data-dir",
+        default=os.environ.get("ZL_DATA_DIR") or "",
+        help="data directory of the build, for the manifest (default: $ZL_DATA_DIR, else the demo set)",
+    )
+    p.add_argument(
+        "--accept-command",
+        action="append",
+        default=None,
+        help="dbt command whose results may be published (repeatable; default: build)",
+    )
     return p
 
 
@@ -896,10 +991,16 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> PublishConfig:
     """Turn parsed arguments into a :class:`PublishConfig`."""
     return PublishConfig(
-        warehouse=Path(args.warehouse), target_path=Path(args.target_path), out_dir=Path(args.out),
-        tables=tuple(args.tables), require=tuple(args.require), keep=args.keep, grace_s=args.grace_s,
+        warehouse=Path(args.warehouse),
+        target_path=Path(args.target_path),
+        out_dir=Path(args.out),
+        tables=tuple(args.tables),
+        require=tuple(args.require),
+        keep=args.keep,
+        grace_s=args.grace_s,
         data_dir=args.data_dir or "state/demo_data (synthetic demo data)",
-        accept_commands=tuple(args.accept_command or DEFAULT_ACCEPT_COMMANDS))
+        accept_commands=tuple(args.accept_command or DEFAULT_ACCEPT_COMMANDS),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,8 +22,8 @@ import duckdb
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
 SIGNAL_COLORS = {"BUY NOW": "tab:red", "WAIT": "tab:green", "LADDER": "tab:orange"}
 
@@ -39,8 +39,11 @@ def fan_chart(prices: pd.DataFrame, forecast: pd.DataFrame, path: Path) -> Path:
     f = forecast.sort_values("horizon_days")
     x = [f["as_of_date"].iloc[0], *f["target_date"]]
     spot = f["spot_close"].iloc[0]
-    for lo, hi, alpha, label in (("p05", "p95", 0.15, "P05-P95"), ("p10", "p90", 0.25, "P10-P90"),
-                                 ("p25", "p75", 0.35, "P25-P75")):
+    for lo, hi, alpha, label in (
+        ("p05", "p95", 0.15, "P05-P95"),
+        ("p10", "p90", 0.25, "P10-P90"),
+        ("p25", "p75", 0.35, "P25-P75"),
+    ):
         ax.fill_between(x, [spot, *f[lo]], [spot, *f[hi]], color="tab:blue", alpha=alpha, label=label, lw=0)
     ax.plot(x, [spot, *f["p50"]], color="tab:blue", marker="o", lw=1.5, label="median")
     ax.set_title(f"ZL forecast as of {f['as_of_date'].iloc[0]:%Y-%m-%d} (5/20/60 sessions)")
@@ -74,8 +77,14 @@ def var_chart(backtest: pd.DataFrame, path: Path, horizon: int = 20) -> Path:
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.plot(g["as_of_date"], loss, color="grey", lw=0.8, label="realised loss (long)")
     ax.plot(g["as_of_date"], var95, color="tab:red", lw=1.2, label="VaR95 = spot - P05")
-    ax.scatter(g["as_of_date"][hit], loss[hit], color="tab:red", s=10, zorder=3,
-               label=f"exceedances: {int(hit.sum())} of {len(g)} ({hit.mean():.1%}; expected 5%)")
+    ax.scatter(
+        g["as_of_date"][hit],
+        loss[hit],
+        color="tab:red",
+        s=10,
+        zorder=3,
+        label=f"exceedances: {int(hit.sum())} of {len(g)} ({hit.mean():.1%}; expected 5%)",
+    )
     ax.set_title(f"{horizon}-session VaR95 backtest, US cents/lb")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -126,26 +135,42 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     forecast = _q(con, "select * from zl_forecast where as_of_date = (select max(as_of_date) from zl_forecast)")
     as_of = forecast["as_of_date"].max()
-    prices = _q(con, f"""select trade_date, exp(core__zl_log_close) as close from fct_zl_features
-                         where is_valid_origin and trade_date > date '{as_of:%Y-%m-%d}' - interval 365 day""")
+    prices = _q(
+        con,
+        f"""select trade_date, exp(core__zl_log_close) as close from fct_zl_features
+                         where is_valid_origin and trade_date > date '{as_of:%Y-%m-%d}' - interval 365 day""",
+    )
     backtest = _q(con, "select * from zl_forecast_backtest")
     charts = [
         ("Latest forecast", fan_chart(prices, forecast, out_dir / "fan_chart.png")),
         ("Backtest coverage", coverage_chart(backtest, out_dir / "coverage.png")),
         ("VaR exceedances", var_chart(backtest, out_dir / "var_exceedances.png")),
-        ("Driver attribution", attribution_chart(_q(con, "select * from zl_driver_attribution where split = 'live'"),
-                                                 out_dir / "attribution.png")),
-        ("Procurement signal", signal_chart(_q(con, "select * from zl_procurement_signal where split = 'oof'"),
-                                            out_dir / "procurement.png")),
+        (
+            "Driver attribution",
+            attribution_chart(
+                _q(con, "select * from zl_driver_attribution where split = 'live'"), out_dir / "attribution.png"
+            ),
+        ),
+        (
+            "Procurement signal",
+            signal_chart(
+                _q(con, "select * from zl_procurement_signal where split = 'oof'"), out_dir / "procurement.png"
+            ),
+        ),
     ]
     tables = [
         ("Forecast (US cents/lb)", forecast),
-        ("Model evaluation (out of fold)", _q(con, "select * from fct_model_evaluation order by horizon_days, skill_vs_rw desc")),
+        (
+            "Model evaluation (out of fold)",
+            _q(con, "select * from fct_model_evaluation order by horizon_days, skill_vs_rw desc"),
+        ),
         ("VaR backtest", _q(con, "select * from zl_var_backtest")),
     ]
-    parts = [f"<h1>ZL soybean-oil forecast, as of {as_of:%Y-%m-%d}</h1>",
-             "<p>Prices in US cents/lb; horizons in ZL trading sessions. Out-of-fold backtest: every row was made by "
-             "models that never saw its outcome.</p>"]
+    parts = [
+        f"<h1>ZL soybean-oil forecast, as of {as_of:%Y-%m-%d}</h1>",
+        "<p>Prices in US cents/lb; horizons in ZL trading sessions. Out-of-fold backtest: every row was made by "
+        "models that never saw its outcome.</p>",
+    ]
     for title, df in tables[:1]:
         parts.append(f"<h2>{html.escape(title)}</h2>{_table(df)}")
     for title, png in charts:
@@ -153,10 +178,13 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{b64}'>")
     for title, df in tables[1:]:
         parts.append(f"<h2>{html.escape(title)}</h2>{_table(df)}")
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>ZL forecast report</title><style>"
-            "body{font-family:sans-serif;max-width:1000px;margin:auto}table{border-collapse:collapse;font-size:12px}"
-            "td,th{padding:2px 6px;border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>"
-            + "\n".join(parts) + "</body></html>")
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>ZL forecast report</title><style>"
+        "body{font-family:sans-serif;max-width:1000px;margin:auto}table{border-collapse:collapse;font-size:12px}"
+        "td,th{padding:2px 6px;border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>"
+    )
     out = out_dir / "report.html"
     out.write_text(page, encoding="utf-8")
     return out

@@ -13,8 +13,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_zl
+
 from benchmarks.harness import (
     PEERS,
     REFERENCE_RW20,
@@ -30,7 +30,6 @@ from benchmarks.harness import (
     origin_targets,
     per_origin_pinball,
     run_benchmark,
-    run_dbt_build,
     rw_empirical_peer,
     rw_ewma_peer,
     score_models,
@@ -64,7 +63,8 @@ def _long_from_wide(w: pd.DataFrame, model: str, zl: pd.DataFrame) -> pd.DataFra
     rows["quantile"] = rows["variable"].map({"q10": 0.1, "q50": 0.5, "q90": 0.9})
     rows["target_date"] = rows["as_of_date"] + pd.Timedelta(days=1)
     return rows.assign(model=model, split="oof", fold_id=0)[
-        ["as_of_date", "horizon_days", "target_date", "model", "quantile", "value", "split", "fold_id"]]
+        ["as_of_date", "horizon_days", "target_date", "model", "quantile", "value", "split", "fold_id"]
+    ]
 
 
 def _write_warehouse(path: Path, zl: pd.DataFrame) -> Path:
@@ -80,19 +80,35 @@ def _write_warehouse(path: Path, zl: pd.DataFrame) -> Path:
         return w
 
     ens = _long_from_wide(scaled(1.1), "zl_ensemble", zl)
-    l0 = pd.concat([_long_from_wide(scaled(k, s), m, zl) for m, k, s in
-                    [("lightgbm_zl", 0.6, 1.0), ("specialist_a", 0.9, 0.5), ("specialist_b", 1.3, 0.5),
-                     ("core_ts", 1.0, 0.2)]])
+    l0 = pd.concat(
+        [
+            _long_from_wide(scaled(k, s), m, zl)
+            for m, k, s in [
+                ("lightgbm_zl", 0.6, 1.0),
+                ("specialist_a", 0.9, 0.5),
+                ("specialist_b", 1.3, 0.5),
+                ("core_ts", 1.0, 0.2),
+            ]
+        ]
+    )
     targets = origins.rename(columns={"as_of_date": "trade_date"})[
-        ["trade_date", "horizon_days", "target_date", "fwd_log_return"]]
+        ["trade_date", "horizon_days", "target_date", "fwd_log_return"]
+    ]
     sig = rw.set_index(["as_of_date", "horizon_days"])["q90"] / 1.2816
-    frame = origins.set_index(["as_of_date", "horizon_days"]).assign(
-        var95_loss=sig * 1.645 * 40, var99_loss=sig * 2.326 * 40).reset_index()
+    frame = (
+        origins.set_index(["as_of_date", "horizon_days"])
+        .assign(var95_loss=sig * 1.645 * 40, var99_loss=sig * 2.326 * 40)
+        .reset_index()
+    )
     frame["realized_loss"] = -frame["fwd_log_return"] * 40
     var_bt = var_backtest(frame)
     with duckdb.connect(str(path)) as con:
-        for name, df in [("ml_ensemble", ens), ("fct_l0_predictions", l0), ("fct_zl_targets", targets),
-                         ("zl_var_backtest", var_bt)]:
+        for name, df in [
+            ("ml_ensemble", ens),
+            ("fct_l0_predictions", l0),
+            ("fct_zl_targets", targets),
+            ("zl_var_backtest", var_bt),
+        ]:
             con.register("df", df)
             con.execute(f"create table {name} as select * from df")
             con.unregister("df")
@@ -104,8 +120,12 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """Synthetic ZL series (420 business days from 2017), its data directory and a fake warehouse."""
     root = tmp_path_factory.mktemp("bench")
     zl = synthetic_zl(420, seed=5)
-    return {"zl": zl, "data": _write_data_dir(root / "data", zl), "wh": _write_warehouse(root / "wh.duckdb", zl),
-            "root": root}
+    return {
+        "zl": zl,
+        "data": _write_data_dir(root / "data", zl),
+        "wh": _write_warehouse(root / "wh.duckdb", zl),
+        "root": root,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------- units
@@ -182,11 +202,19 @@ def test_stages_group_nodes_and_compare_with_autogluon() -> None:
     assert stage_of("model.zl_forecast.ml_ensemble") == "ensemble"
     assert stage_of("model.zl_forecast.zl_risk_paths") == "Monte Carlo / risk marts"
     assert stage_of("test.zl_forecast.not_null_x.abc123") == "dbt tests"
-    results = [{"unique_id": "model.zl_forecast.int_big8__fx", "execution_time": 2.0},
-               {"unique_id": "model.zl_forecast.int_big8__fed", "execution_time": 1.0},
-               {"unique_id": "model.zl_forecast.ml_specialist__fx", "execution_time": 6.0}]
-    b = BuildTiming("full", 10.0, 300.0, {"model.zl_forecast.int_big8__fx": 120.0,
-                                          "model.zl_forecast.ml_specialist__fx": 280.0}, results, 1)
+    results = [
+        {"unique_id": "model.zl_forecast.int_big8__fx", "execution_time": 2.0},
+        {"unique_id": "model.zl_forecast.int_big8__fed", "execution_time": 1.0},
+        {"unique_id": "model.zl_forecast.ml_specialist__fx", "execution_time": 6.0},
+    ]
+    b = BuildTiming(
+        "full",
+        10.0,
+        300.0,
+        {"model.zl_forecast.int_big8__fx": 120.0, "model.zl_forecast.ml_specialist__fx": 280.0},
+        results,
+        1,
+    )
     t = stage_table([b], reference_s=2.0).set_index("stage")
     assert t.loc["features", "wall_s"] == 3.0 and t.loc["features", "n_nodes"] == 2
     assert t.loc["features", "peak_rss_mib"] == 120.0
@@ -200,11 +228,18 @@ def test_stages_group_nodes_and_compare_with_autogluon() -> None:
 
 def test_benchmark_end_to_end_on_synthetic_data(synth, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    cfg = BenchmarkConfig(data_dir=synth["data"], start=START, end=END, out_dir=out, warehouse=synth["wh"],
-                          peers=tuple(PEERS), n_best_l0=2,
-                          autogluon=AutoGluonPeerSettings(models=("Naive", "ETS"), time_limit_s=20,
-                                                          context_length=128),
-                          ets_windows=5, work_dir=tmp_path / "work")
+    cfg = BenchmarkConfig(
+        data_dir=synth["data"],
+        start=START,
+        end=END,
+        out_dir=out,
+        warehouse=synth["wh"],
+        peers=tuple(PEERS),
+        n_best_l0=2,
+        autogluon=AutoGluonPeerSettings(models=("Naive", "ETS"), time_limit_s=20, context_length=128),
+        ets_windows=5,
+        work_dir=tmp_path / "work",
+    )
     lines: list[str] = []
     res = run_benchmark(cfg, progress=lambda stage, msg: lines.append(f"{stage}: {msg}"))
     s = res.scores
@@ -229,14 +264,29 @@ def test_benchmark_end_to_end_on_synthetic_data(synth, tmp_path: Path) -> None:
 
 def test_script_runs_peers_only(synth, tmp_path: Path) -> None:
     out = tmp_path / "o"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run_benchmark.py"), "--data-dir", str(synth["data"]),
-                           "--start", str(START.date()), "--end", str(END.date()), "--out", str(out),
-                           "--no-product", "--peers", "rw_empirical"], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "run_benchmark.py"),
+            "--data-dir",
+            str(synth["data"]),
+            "--start",
+            str(START.date()),
+            "--end",
+            str(END.date()),
+            "--out",
+            str(out),
+            "--no-product",
+            "--peers",
+            "rw_empirical",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "| rw_empirical_500d | peer |" in proc.stdout and "series: ZL" in proc.stdout
     assert len(pd.read_csv(out / "scores.csv")) == 6
-
-
 
 
 # ---------------------------------------------------------------------------------------------------- real data
@@ -258,8 +308,18 @@ def _reference_module() -> ModuleType | None:
 @pytest.mark.skipif(not (SHARED / "futures_daily.parquet").is_file(), reason="../shared/data is absent")
 def test_rw_ewma_reproduces_the_reference_pinball_on_real_data(tmp_path: Path) -> None:
     start, end = REFERENCE_WINDOW
-    res = run_benchmark(BenchmarkConfig(data_dir=SHARED, start=start, end=end, out_dir=tmp_path, product=False,
-                                        peers=("rw_empirical",), rw_check=REFERENCE_RW20), progress=lambda s, m: None)
+    res = run_benchmark(
+        BenchmarkConfig(
+            data_dir=SHARED,
+            start=start,
+            end=end,
+            out_dir=tmp_path,
+            product=False,
+            peers=("rw_empirical",),
+            rw_check=REFERENCE_RW20,
+        ),
+        progress=lambda s, m: None,
+    )
     s = res.scores.set_index(["model", "horizon_days"])
     assert abs(s.loc[(RW_MODEL, 20), "pinball"] - REFERENCE_RW20) <= REFERENCE_TOL
     assert res.rw_check is not None and res.rw_check["passed"]
@@ -267,6 +327,6 @@ def test_rw_ewma_reproduces_the_reference_pinball_on_real_data(tmp_path: Path) -
     ref = _reference_module()
     if ref is not None:  # the empirical random walk equals the reference script's
         y = ref.zl_series(SHARED / "futures_daily.parquet")
-        pl, cov, _, n = ref.evaluate(y, start, end, 20, "rw_empirical_500d")
+        pl, cov, _, _n = ref.evaluate(y, start, end, 20, "rw_empirical_500d")
         assert s.loc[("rw_empirical_500d", 20), "pinball"] == pytest.approx(pl, rel=1e-10)
         assert s.loc[("rw_empirical_500d", 20), "coverage80"] == pytest.approx(cov)

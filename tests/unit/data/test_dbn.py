@@ -67,19 +67,44 @@ def _ns(ts: str) -> int:
     return pd.Timestamp(ts, tz="UTC").value
 
 
-def _write_dbn(path: Path, bars: Sequence[tuple[int, str, float, int]],
-               mapping: dict[str, list[tuple[str, str, int]]], start: str, end: str,
-               schema: dbn.Schema = dbn.Schema.OHLCV_1H) -> Path:
+def _write_dbn(
+    path: Path,
+    bars: Sequence[tuple[int, str, float, int]],
+    mapping: dict[str, list[tuple[str, str, int]]],
+    start: str,
+    end: str,
+    schema: dbn.Schema = dbn.Schema.OHLCV_1H,
+) -> Path:
     """Write a zstd DBN file; bars are (instrument_id, UTC time, price, volume)."""
     meta = dbn.Metadata(
-        dataset="GLBX.MDP3", start=_ns(start), end=_ns(end), schema=schema,
-        stype_in=dbn.SType.CONTINUOUS, stype_out=dbn.SType.INSTRUMENT_ID, symbols=list(mapping),
-        mappings=[_Mapping(sym, [_Interval(dt.date.fromisoformat(a), dt.date.fromisoformat(b), str(i))
-                                 for a, b, i in ivs]) for sym, ivs in mapping.items()])
+        dataset="GLBX.MDP3",
+        start=_ns(start),
+        end=_ns(end),
+        schema=schema,
+        stype_in=dbn.SType.CONTINUOUS,
+        stype_out=dbn.SType.INSTRUMENT_ID,
+        symbols=list(mapping),
+        mappings=[
+            _Mapping(sym, [_Interval(dt.date.fromisoformat(a), dt.date.fromisoformat(b), str(i)) for a, b, i in ivs])
+            for sym, ivs in mapping.items()
+        ],
+    )
     body = b"".join(
-        bytes(dbn.OHLCVMsg(int(dbn.RType.OHLCV_1H), 1, iid, _ns(ts), round(px * 1e9),
-                           round((px + 1) * 1e9), round((px - 1) * 1e9), round(px * 1e9), vol))
-        for iid, ts, px, vol in bars)
+        bytes(
+            dbn.OHLCVMsg(
+                int(dbn.RType.OHLCV_1H),
+                1,
+                iid,
+                _ns(ts),
+                round(px * 1e9),
+                round((px + 1) * 1e9),
+                round((px - 1) * 1e9),
+                round(px * 1e9),
+                vol,
+            )
+        )
+        for iid, ts, px, vol in bars
+    )
     with pa.output_stream(str(path), compression="zstd") as out:
         out.write(bytes(meta) + body)
     return path
@@ -124,8 +149,7 @@ def _excluded_sessions() -> set[dt.date]:
 
 
 @realdata
-def test_sample_files_reproduce_shared_daily_rows(sample_daily: pd.DataFrame,
-                                                  shared_daily: pd.DataFrame) -> None:
+def test_sample_files_reproduce_shared_daily_rows(sample_daily: pd.DataFrame, shared_daily: pd.DataFrame) -> None:
     # The sample starts 2025-01-01 00:00 UTC = Tue 2024-12-31 18:00 CST, inside the session of
     # 2025-01-01 (bars from 17:00 CST on 31 Dec would belong to it but lie before the sample):
     # excluded. It has no rows anyway (New Year: Globex closed until 1 Jan 17:00 CT, and the
@@ -139,8 +163,7 @@ def test_sample_files_reproduce_shared_daily_rows(sample_daily: pd.DataFrame,
     lo, hi = dt.date(2025, 1, 1), dt.date(2025, 3, 1)
     ref = shared_daily[shared_daily["root"].isin(ROOTS) & shared_daily["trade_date"].between(lo, hi)]
     ref = ref[~ref["trade_date"].isin(excluded)]
-    cols = ["root", "trade_date", "instrument_id", "open", "high", "low", "close",
-            "volume", "n_bars", "n_instruments"]
+    cols = ["root", "trade_date", "instrument_id", "open", "high", "low", "close", "volume", "n_bars", "n_instruments"]
     got, want = (f[cols].sort_values(cols[:2]).reset_index(drop=True) for f in (ours, ref))
     assert len(got) == len(want) > 0
     assert (got.groupby("root").size() >= 38).all()
@@ -149,7 +172,8 @@ def test_sample_files_reproduce_shared_daily_rows(sample_daily: pd.DataFrame,
 
 @realdata
 def test_flags_match_shared_rows_where_their_history_lies_in_sample(
-        sample_daily: pd.DataFrame, shared_daily: pd.DataFrame) -> None:
+    sample_daily: pd.DataFrame, shared_daily: pd.DataFrame
+) -> None:
     both = sample_daily.merge(shared_daily, on=["root", "trade_date"], suffixes=("", "_ref"))
     assert len(both) == len(sample_daily)
     pos = both.groupby("root").cumcount()  # number of previous rows inside the sample
@@ -162,8 +186,7 @@ def test_flags_match_shared_rows_where_their_history_lies_in_sample(
 
 
 @realdata
-def test_output_dtypes_and_order_match_shared_file(sample_daily: pd.DataFrame,
-                                                   shared_daily: pd.DataFrame) -> None:
+def test_output_dtypes_and_order_match_shared_file(sample_daily: pd.DataFrame, shared_daily: pd.DataFrame) -> None:
     assert list(sample_daily.columns) == list(shared_daily.columns)
     assert sample_daily.dtypes.equals(shared_daily.dtypes)
     assert isinstance(sample_daily["trade_date"].iloc[0], dt.date)
@@ -186,8 +209,7 @@ def test_record_view_agrees_with_dbn_decoder(sample_files: list[Path]) -> None:
 
 
 @realdata
-def test_overlapping_files_and_directories_give_same_rows(sample_files: list[Path],
-                                                          sample_daily: pd.DataFrame) -> None:
+def test_overlapping_files_and_directories_give_same_rows(sample_files: list[Path], sample_daily: pd.DataFrame) -> None:
     twice = load_dbn_daily([sample_files[0], sample_files[0].parent, sample_files[1]])
     pd.testing.assert_frame_equal(twice, sample_daily)
 
@@ -237,24 +259,34 @@ def test_empty_inputs_raise(tmp_path: Path) -> None:
 
 
 def test_schema_other_than_ohlcv_1h_raises(tmp_path: Path) -> None:
-    path = _write_dbn(tmp_path / "d.ohlcv-1d.dbn.zst", [(1, "2025-01-13 15:00", 40.0, 5)],
-                      {"ZL.v.0": [("2025-01-13", "2025-01-14", 1)]}, "2025-01-13", "2025-01-14",
-                      schema=dbn.Schema.OHLCV_1D)
+    path = _write_dbn(
+        tmp_path / "d.ohlcv-1d.dbn.zst",
+        [(1, "2025-01-13 15:00", 40.0, 5)],
+        {"ZL.v.0": [("2025-01-13", "2025-01-14", 1)]},
+        "2025-01-13",
+        "2025-01-14",
+        schema=dbn.Schema.OHLCV_1D,
+    )
     with pytest.raises(DbnLoadError, match=rf"{re.escape(str(path))}.*ohlcv-1d"):
         load_dbn_daily([path])
 
 
 def test_bar_without_mapping_raises_naming_file_id_and_time(tmp_path: Path) -> None:
-    path = _write_dbn(tmp_path / "u.ohlcv-1h.dbn.zst",
-                      [(1, "2025-01-13 15:00", 40.0, 5), (7, "2025-01-14 15:00", 40.0, 5)],
-                      {"ZL.v.0": [("2025-01-13", "2025-01-14", 1)]}, "2025-01-13", "2025-01-15")
+    path = _write_dbn(
+        tmp_path / "u.ohlcv-1h.dbn.zst",
+        [(1, "2025-01-13 15:00", 40.0, 5), (7, "2025-01-14 15:00", 40.0, 5)],
+        {"ZL.v.0": [("2025-01-13", "2025-01-14", 1)]},
+        "2025-01-13",
+        "2025-01-15",
+    )
     with pytest.raises(DbnLoadError, match=rf"{re.escape(str(path))}.*instrument id 7 at 2025-01-14T15:00"):
         load_dbn_daily([path])
 
 
 @realdata
 def test_write_leaves_existing_output_untouched_when_later_input_is_corrupt(
-        tmp_path: Path, sample_files: list[Path]) -> None:
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
     out = tmp_path / "futures_daily.parquet"
     out.write_bytes(b"previous output")
     cut = tmp_path / "z.ohlcv-1h.dbn.zst"
@@ -270,14 +302,19 @@ def test_session_picks_top_volume_instrument_and_drops_unclosed_last_session(tmp
     # ZL.v.0 maps to id 1 on 13 Jan (UTC) and to id 2 from 14 Jan; the session of Tue 14 Jan opens
     # Mon 17:00 CST (23:00 UTC), so it holds bars of both ids. Volumes tie (10 vs 10): the id with
     # the latest bar (2) wins. Data end 15 Jan 00:00 UTC = 14 Jan 18:00 CST: session 15 Jan is cut.
-    path = _write_dbn(tmp_path / "s.ohlcv-1h.dbn.zst", [
-        (1, "2025-01-13 15:00", 40.0, 3),   # Mon 09:00 CST -> 13 Jan
-        (1, "2025-01-13 23:00", 41.0, 10),  # Mon 17:00 CST -> 14 Jan
-        (2, "2025-01-14 01:00", 42.0, 4),
-        (2, "2025-01-14 16:00", 43.0, 6),
-        (2, "2025-01-14 23:00", 44.0, 9),   # Tue 17:00 CST -> 15 Jan, unclosed
-    ], {"ZL.v.0": [("2025-01-13", "2025-01-14", 1), ("2025-01-14", "2025-01-15", 2)]},
-        "2025-01-13", "2025-01-15")
+    path = _write_dbn(
+        tmp_path / "s.ohlcv-1h.dbn.zst",
+        [
+            (1, "2025-01-13 15:00", 40.0, 3),  # Mon 09:00 CST -> 13 Jan
+            (1, "2025-01-13 23:00", 41.0, 10),  # Mon 17:00 CST -> 14 Jan
+            (2, "2025-01-14 01:00", 42.0, 4),
+            (2, "2025-01-14 16:00", 43.0, 6),
+            (2, "2025-01-14 23:00", 44.0, 9),  # Tue 17:00 CST -> 15 Jan, unclosed
+        ],
+        {"ZL.v.0": [("2025-01-13", "2025-01-14", 1), ("2025-01-14", "2025-01-15", 2)]},
+        "2025-01-13",
+        "2025-01-15",
+    )
     got = load_dbn_daily([path])
     assert got["trade_date"].tolist() == [dt.date(2025, 1, 13), dt.date(2025, 1, 14)]
     row = got.iloc[1]

@@ -68,7 +68,9 @@ def test_publish_is_atomic_and_writes_a_manifest(tmp_path: Path) -> None:
         assert not store.exists(fp)  # invisible while building
         return {"best_model": "LightGBM"}
 
-    path = store.publish(fp, build, {"model": "specialist_crush", "horizon": 20, "cutoff": "2024-01-02", "kind": "live"})
+    path = store.publish(
+        fp, build, {"model": "specialist_crush", "horizon": 20, "cutoff": "2024-01-02", "kind": "live"}
+    )
     assert path == store.path_for(fp) and store.exists(fp)
     assert (path / "model.bin").read_bytes() == b"abc"
     m = store.manifest(fp)
@@ -104,7 +106,11 @@ def test_previous_cutoff_reads_the_latest_live_manifest(tmp_path: Path) -> None:
     assert store.previous_cutoff("m", 20) is None
     for cut in ["2024-01-02", "2024-02-01"]:
         store.publish(_fp(cutoff=cut), lambda d: None, {"model": "m", "horizon": 20, "cutoff": cut, "kind": "live"})
-    store.publish(_fp(cutoff="2024-03-01", extra={"k": 1}), lambda d: None, {"model": "m", "horizon": 20, "cutoff": "2024-03-01", "kind": "oof"})
+    store.publish(
+        _fp(cutoff="2024-03-01", extra={"k": 1}),
+        lambda d: None,
+        {"model": "m", "horizon": 20, "cutoff": "2024-03-01", "kind": "oof"},
+    )
     assert store.previous_cutoff("m", 20) == pd.Timestamp("2024-02-01")
     assert store.previous_cutoff("m", 20, before=pd.Timestamp("2024-01-31")) == pd.Timestamp("2024-01-02")
     assert store.previous_cutoff("m", 5) is None

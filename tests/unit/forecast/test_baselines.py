@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_zl
+
 from zlcast.forecast.baselines import ewma_sigma, normal_quantiles, rw_ewma_quantiles
 from zlcast.forecast.frames import validate_predictions
 

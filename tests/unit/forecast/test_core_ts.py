@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
-from tiny_checkpoints import make_tiny_chronos_bolt, make_tiny_mitra
+from core_ts_synth import BASE, check_monotone, check_shape, core_ts_data
 
 from zlcast.forecast import core_ts
 from zlcast.forecast.baselines import ewma_sigma_values
-from zlcast.forecast.folds import LIVE_FOLD_ID
-from core_ts_synth import BASE, H, Q, check_monotone, check_shape, core_ts_data
 from zlcast.forecast.core_ts import CoreTSSettings, fit_predict_core
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -54,18 +51,12 @@ def test_missing_mitra_weights_log_one_clear_line_and_use_the_statistical_path_q
     check_monotone(out)
 
 
-
-
 def test_unconfigured_mitra_weights_also_log_the_line(data, tmp_path, caplog: pytest.LogCaptureFixture) -> None:
     cfg = {**BASE, "use_timeseries": False, "mitra_model_path": None}
     with caplog.at_level(logging.WARNING, logger="zlcast"):
         _, info = fit_predict_core(data["zl"], data["targets"], data["folds"], cfg, tmp_path)
     assert info["path"] == "statistical"
     assert sum("Mitra weights not found at None" in r.getMessage() for r in caplog.records) == 1
-
-
-
-
 
 
 def test_statistical_bands_scale_with_ewma_vol_and_centre_on_no_change(data, tmp_path) -> None:

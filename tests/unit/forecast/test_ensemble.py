@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_targets, synthetic_zl
+
 from zlcast.forecast.baselines import ewma_sigma, normal_quantiles
 from zlcast.forecast.ensemble import (
     EnsembleSettings,
@@ -27,15 +27,23 @@ Q = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
 
 def _settings(**kw: object) -> EnsembleSettings:
-    base = dict(horizons=H, quantiles=Q, start=pd.Timestamp("2018-07-01"), block_months=3, min_train_origins=80,
-                calibration="symmetric",
-                smooth_halflife=3.0, calib_prior_obs=0.0)
+    base = {
+        "horizons": H,
+        "quantiles": Q,
+        "start": pd.Timestamp("2018-07-01"),
+        "block_months": 3,
+        "min_train_origins": 80,
+        "calibration": "symmetric",
+        "smooth_halflife": 3.0,
+        "calib_prior_obs": 0.0,
+    }
     base.update(kw)
     return EnsembleSettings(**base)  # type: ignore[arg-type]
 
 
-def _member(zl: pd.DataFrame, targets: pd.DataFrame, model: str, width: float, noise: float, seed: int,
-            n_live: int = 3) -> pd.DataFrame:
+def _member(
+    zl: pd.DataFrame, targets: pd.DataFrame, model: str, width: float, noise: float, seed: int, n_live: int = 3
+) -> pd.DataFrame:
     """A normal z-quantile member of a given width (OOF from 2017-07 + live rows)."""
     rng = np.random.default_rng(seed)
     sig = ewma_sigma(zl)
@@ -58,8 +66,10 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     zl = synthetic_zl(n_dates=900, seed=21)
     targets = synthetic_targets(zl, H)
     # a miscalibrated (too narrow) meta and a slightly wide core
-    preds = pd.concat([_member(zl, targets, META_MODEL, 0.55, 0.1, 1), _member(zl, targets, "core_ts", 1.2, 0.1, 2)],
-                      ignore_index=True)
+    preds = pd.concat(
+        [_member(zl, targets, META_MODEL, 0.55, 0.1, 1), _member(zl, targets, "core_ts", 1.2, 0.1, 2)],
+        ignore_index=True,
+    )
     return zl, targets, preds
 
 
@@ -139,7 +149,7 @@ def test_online_scales_use_only_outcomes_resolved_before_each_origin() -> None:
     zy2[late] = -zy2[late] * 3.0
     sc2 = online_scales(zhat, zy2, origins, resolved, Q, gamma=0.02)
     np.testing.assert_array_equal(sc[: i + 1], sc2[: i + 1])
-    assert not np.array_equal(sc[i + 10:], sc2[i + 10:])
+    assert not np.array_equal(sc[i + 10 :], sc2[i + 10 :])
     # unrealised outcomes (NaN) never move the scales
     none = online_scales(zhat, np.full(800, np.nan), origins, resolved, Q, gamma=0.02)
     assert (none == 1.0).all()
@@ -164,8 +174,9 @@ def test_output_format_levels_and_monotone(result: tuple[pd.DataFrame, pd.DataFr
     assert {"meta_weight", "scale_lo_q10_q90", "scale_hi_q10_q90"} <= set(diag["parameter"])
 
 
-def test_calibration_moves_coverage_toward_80(frames: tuple[pd.DataFrame, ...],
-                                              result: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_calibration_moves_coverage_toward_80(
+    frames: tuple[pd.DataFrame, ...], result: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
     zl, targets, preds = frames
     final, diag = result
     start = "2019-01-01"
@@ -183,8 +194,9 @@ def test_calibration_moves_coverage_toward_80(frames: tuple[pd.DataFrame, ...],
 
 def test_online_calibration_moves_coverage_toward_80(frames: tuple[pd.DataFrame, ...]) -> None:
     zl, targets, preds = frames
-    final, diag = ensemble_forecast(preds, targets, zl, _settings(blend_grid=(1.0,), calibration="online",
-                                                                  calib_gamma=0.02))
+    final, diag = ensemble_forecast(
+        preds, targets, zl, _settings(blend_grid=(1.0,), calibration="online", calib_gamma=0.02)
+    )
     validate_predictions(final)
     assert abs(_cov(final, targets, "zl_ensemble", "2019-01-01") - 0.8) < 0.06
     later = diag[(diag["parameter"] == "scale_lo_q10_q90") & (diag["cutoff"] >= pd.Timestamp("2019-01-01"))]
@@ -202,10 +214,11 @@ def test_online_final_unchanged_by_targets_realised_after_origin(frames: tuple[p
         late = t2["target_date"] >= d
         t2.loc[late, "fwd_log_return"] = rng.permutation(t2.loc[late, "fwd_log_return"].to_numpy()) * 2.0
         f2, _ = ensemble_forecast(preds, t2, zl, s)
-        sel = lambda f: f[(f["split"] == "oof") & (f["as_of_date"] <= d)].reset_index(drop=True)  # noqa: E731
-        pd.testing.assert_frame_equal(sel(final), sel(f2))
-        later = lambda f: f[(f["split"] == "oof") & (f["as_of_date"] > d)]["value"].to_numpy()  # noqa: E731
-        assert not np.allclose(later(final), later(f2))
+        oof, oof2 = final[final["split"] == "oof"], f2[f2["split"] == "oof"]
+        pd.testing.assert_frame_equal(
+            oof[oof["as_of_date"] <= d].reset_index(drop=True), oof2[oof2["as_of_date"] <= d].reset_index(drop=True)
+        )
+        assert not np.allclose(oof[oof["as_of_date"] > d]["value"], oof2[oof2["as_of_date"] > d]["value"])
 
 
 def test_blend_weight_learned_from_past(frames: tuple[pd.DataFrame, ...]) -> None:
@@ -229,14 +242,16 @@ def test_final_unchanged_by_targets_after_purge_boundary(frames: tuple[pd.DataFr
         late = t2["target_date"] >= cut
         t2.loc[late, "fwd_log_return"] = rng.permutation(t2.loc[late, "fwd_log_return"].to_numpy()) * 2.0
         f2, _ = ensemble_forecast(preds, t2, zl, s)
-        sel = lambda f: f[(f["split"] == "oof") & (f["as_of_date"] < end)].reset_index(drop=True)  # noqa: E731
-        pd.testing.assert_frame_equal(sel(final), sel(f2))
-        later = lambda f: f[(f["split"] == "oof") & (f["as_of_date"] >= end)]["value"].to_numpy()  # noqa: E731
-        assert not np.allclose(later(final), later(f2))
+        oof, oof2 = final[final["split"] == "oof"], f2[f2["split"] == "oof"]
+        pd.testing.assert_frame_equal(
+            oof[oof["as_of_date"] < end].reset_index(drop=True), oof2[oof2["as_of_date"] < end].reset_index(drop=True)
+        )
+        assert not np.allclose(oof[oof["as_of_date"] >= end]["value"], oof2[oof2["as_of_date"] >= end]["value"])
 
 
-def test_final_unchanged_by_later_predictions(frames: tuple[pd.DataFrame, ...],
-                                              result: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_final_unchanged_by_later_predictions(
+    frames: tuple[pd.DataFrame, ...], result: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
     """Smoothing and calibration only look back: changing inputs after origin d leaves d alone."""
     zl, targets, preds = frames
     final, _ = result

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_targets, synthetic_zl
+
 from zlcast.forecast.baselines import rw_ewma_quantiles
 from zlcast.forecast.evaluation import METRIC_COLUMNS, coverage, evaluate, hit_rate, mape_pct, pinball_loss
 from zlcast.forecast.frames import long_predictions
@@ -84,7 +84,10 @@ def test_rw_ewma_20_day_pinball_matches_the_reference_on_real_data() -> None:
     d = pd.read_parquet(path, columns=["root", "trade_date", "close", "low_volume"])
     z = d[(d["root"] == "ZL") & (~d["low_volume"])].sort_values("trade_date")
     zl = pd.DataFrame(
-        {"trade_date": pd.to_datetime(z["trade_date"]).to_numpy().astype("datetime64[ns]"), "log_close": np.log(z["close"].to_numpy())}
+        {
+            "trade_date": pd.to_datetime(z["trade_date"]).to_numpy().astype("datetime64[ns]"),
+            "log_close": np.log(z["close"].to_numpy()),
+        }
     )
     targets = synthetic_targets(zl, (5, 20, 60))
     rw = rw_ewma_quantiles(zl, (5, 20, 60), (0.1, 0.5, 0.9))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_frames, tiny_settings
+
 from zlcast.forecast.folds import (
     FOLD_COLUMNS,
     LIVE_FOLD_ID,

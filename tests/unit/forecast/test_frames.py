@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_frames
+
 from zlcast.forecast import frames as F
 
 
@@ -24,7 +24,9 @@ def test_synthetic_frames_pass_every_schema(frames) -> None:
 
 def test_missing_target_column_is_named(frames) -> None:
     targets = frames[2].drop(columns="fwd_log_return")
-    with pytest.raises(F.FrameValidationError, match=r"targets frame is invalid:\n  missing column\(s\) \['fwd_log_return'\]"):
+    with pytest.raises(
+        F.FrameValidationError, match=r"targets frame is invalid:\n  missing column\(s\) \['fwd_log_return'\]"
+    ):
         F.validate_targets(targets)
 
 
@@ -38,13 +40,19 @@ def test_nan_target_names_column_and_row(frames) -> None:
 def test_inf_feature_names_column_and_row(frames) -> None:
     features = frames[0].copy()
     features.loc[42, "crush__x1"] = np.inf
-    with pytest.raises(F.FrameValidationError, match=r"(?s)features frame is invalid:\n.*column 'crush__x1': check no_inf failed at rows \[42\]"):
+    with pytest.raises(
+        F.FrameValidationError,
+        match=r"(?s)features frame is invalid:\n.*column 'crush__x1': check no_inf failed at rows \[42\]",
+    ):
         F.validate_features(features)
 
 
 def test_unsorted_dates_are_reported(frames) -> None:
     zl = frames[1].iloc[[0, 2, 1, 3]].reset_index(drop=True)
-    with pytest.raises(F.FrameValidationError, match=r"(?s)zl frame.*column 'trade_date': check trade_date_sorted_unique failed at rows \[2\]"):
+    with pytest.raises(
+        F.FrameValidationError,
+        match=r"(?s)zl frame.*column 'trade_date': check trade_date_sorted_unique failed at rows \[2\]",
+    ):
         F.validate_zl(zl)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from forecast_synth import synthetic_targets, synthetic_zl
 from scipy.optimize import linprog
 
-from forecast_synth import synthetic_targets, synthetic_zl
 from zlcast.forecast.baselines import RW_MODEL, ewma_sigma, normal_quantiles, rw_ewma_quantiles
 from zlcast.forecast.frames import estimate_target_dates, long_predictions, validate_predictions
 from zlcast.forecast.meta import (
@@ -30,8 +30,16 @@ OOF_START = pd.Timestamp("2017-07-01")
 
 def _settings(**kw: object) -> MetaSettings:
     # no shrinkage toward the random walk here, so that the fits really depend on the data
-    base = dict(horizons=H, quantiles=Q, start=pd.Timestamp("2018-01-01"), block_months=6, min_train_origins=60,
-                garch_min_returns=250, l1_penalty=0.0, intercept_penalty=0.0)
+    base = {
+        "horizons": H,
+        "quantiles": Q,
+        "start": pd.Timestamp("2018-01-01"),
+        "block_months": 6,
+        "min_train_origins": 60,
+        "garch_min_returns": 250,
+        "l1_penalty": 0.0,
+        "intercept_penalty": 0.0,
+    }
     base.update(kw)
     return MetaSettings(**base)  # type: ignore[arg-type]
 
@@ -52,7 +60,11 @@ def synthetic_l0(zl: pd.DataFrame, targets: pd.DataFrame, seed: int = 3, n_live:
                 s = sig.reindex(origins).to_numpy() * np.sqrt(h)
                 shift = rng.normal(0.0, noise, size=len(origins))
                 values = (width * zq[None, :] + shift[:, None]) * s[:, None]
-                tdate = t["target_date"].reindex(origins).to_numpy() if split == "oof" else estimate_target_dates(origins, h)
+                tdate = (
+                    t["target_date"].reindex(origins).to_numpy()
+                    if split == "oof"
+                    else estimate_target_dates(origins, h)
+                )
                 fold = origins.year.to_numpy() - 2017 if split == "oof" else -1
                 out.append(long_predictions(origins, h, tdate, model, Q, values, split, fold))
     return pd.concat(out, ignore_index=True)
@@ -81,10 +93,15 @@ def test_fit_qra_matches_primal_lp() -> None:
     b, w = fit_qra(X, y, tau)
     # primal: vars b (free), w >= 0, u+ >= 0, u- >= 0; y - b - Xw = u+ - u-; sum w = 1
     c = np.concatenate([[0.0], np.zeros(M), np.full(n, tau), np.full(n, 1 - tau)]) / n
-    a_eq = np.vstack([np.hstack([np.ones((n, 1)), X, np.eye(n), -np.eye(n)]),
-                      np.concatenate([[0.0], np.ones(M), np.zeros(2 * n)])[None, :]])
-    res = linprog(c, A_eq=a_eq, b_eq=np.concatenate([y, [1.0]]), bounds=[(None, None)] + [(0, None)] * (M + 2 * n),
-                  method="highs")
+    a_eq = np.vstack(
+        [
+            np.hstack([np.ones((n, 1)), X, np.eye(n), -np.eye(n)]),
+            np.concatenate([[0.0], np.ones(M), np.zeros(2 * n)])[None, :],
+        ]
+    )
+    res = linprog(
+        c, A_eq=a_eq, b_eq=np.concatenate([y, [1.0]]), bounds=[(None, None)] + [(0, None)] * (M + 2 * n), method="highs"
+    )
     e = y - b[0] - X @ w
     ours = np.mean(np.maximum(tau * e, (tau - 1) * e))
     assert ours == pytest.approx(res.fun, rel=1e-7, abs=1e-10)
@@ -124,7 +141,7 @@ def test_garch_sigma_is_causal() -> None:
     g1 = garch_sigma(zl, 20, min_returns=250)
     zl2 = zl.copy()
     cut = 600
-    zl2.loc[cut + 1:, "log_close"] += np.random.default_rng(0).normal(0, 0.05, len(zl2) - cut - 1).cumsum()
+    zl2.loc[cut + 1 :, "log_close"] += np.random.default_rng(0).normal(0, 0.05, len(zl2) - cut - 1).cumsum()
     g2 = garch_sigma(zl2, 20, min_returns=250)
     np.testing.assert_array_equal(g1.to_numpy()[: cut + 1], g2.to_numpy()[: cut + 1])
     assert np.isfinite(g1.to_numpy()[-1])
@@ -162,9 +179,10 @@ def test_weights_non_negative_and_recorded(fitted: tuple[pd.DataFrame, ...]) -> 
     assert by["specialist_good"] + by[RW_MODEL] > by["specialist_narrow"]
 
 
-def test_meta_oof_never_uses_targets_after_block_start(frames: tuple[pd.DataFrame, ...],
-                                                       fitted: tuple[pd.DataFrame, ...]) -> None:
-    zl, targets, l0 = frames
+def test_meta_oof_never_uses_targets_after_block_start(
+    frames: tuple[pd.DataFrame, ...], fitted: tuple[pd.DataFrame, ...]
+) -> None:
+    zl, targets, _l0 = frames
     members, preds, weights = fitted
     blocks = weights[weights["fold_id"] >= 0].drop_duplicates("fold_id").sort_values("fold_id")
     rng = np.random.default_rng(5)
@@ -173,7 +191,7 @@ def test_meta_oof_never_uses_targets_after_block_start(frames: tuple[pd.DataFram
         t2 = targets.copy()
         late = t2["target_date"] >= cut
         t2.loc[late, "fwd_log_return"] = rng.permutation(t2.loc[late, "fwd_log_return"].to_numpy()) * 3.0 + 0.1
-        p2, w2 = fit_predict_meta(members, t2, zl, _settings())
+        p2, _w2 = fit_predict_meta(members, t2, zl, _settings())
         sel = (preds["split"] == "oof") & (preds["as_of_date"] < blk["block_end"])
         sel2 = (p2["split"] == "oof") & (p2["as_of_date"] < blk["block_end"])
         pd.testing.assert_frame_equal(preds[sel].reset_index(drop=True), p2[sel2].reset_index(drop=True))
@@ -183,9 +201,10 @@ def test_meta_oof_never_uses_targets_after_block_start(frames: tuple[pd.DataFram
         assert not np.allclose(later["value"].to_numpy(), later2["value"].to_numpy())
 
 
-def test_meta_oof_unchanged_when_prices_after_block_change(frames: tuple[pd.DataFrame, ...],
-                                                           fitted: tuple[pd.DataFrame, ...]) -> None:
-    zl, targets, l0 = frames
+def test_meta_oof_unchanged_when_prices_after_block_change(
+    frames: tuple[pd.DataFrame, ...], fitted: tuple[pd.DataFrame, ...]
+) -> None:
+    zl, _targets, l0 = frames
     _, preds, weights = fitted
     blk = weights[weights["fold_id"] == 1].iloc[0]
     zl2 = zl.copy()
@@ -204,8 +223,11 @@ def test_fallback_to_random_walk_without_history(frames: tuple[pd.DataFrame, ...
     members = meta_members(l0, zl, settings=s)
     preds, weights = fit_predict_meta(members, targets, zl, s)
     rw = rw_ewma_quantiles(zl, H, Q)
-    m = preds.merge(rw[["as_of_date", "horizon_days", "quantile", "value"]], on=["as_of_date", "horizon_days", "quantile"],
-                    suffixes=("", "_rw"))
+    m = preds.merge(
+        rw[["as_of_date", "horizon_days", "quantile", "value"]],
+        on=["as_of_date", "horizon_days", "quantile"],
+        suffixes=("", "_rw"),
+    )
     assert len(m) == len(preds)
     np.testing.assert_allclose(m["value"], m["value_rw"], atol=1e-12)
     assert (weights.loc[weights["member"] == RW_MODEL, "weight"] == 1.0).all()
@@ -248,8 +270,14 @@ def test_attribution_adds_up_to_meta_median(frames: tuple[pd.DataFrame, ...], fi
 
 
 def test_settings_accept_dbt_text() -> None:
-    s = MetaSettings(l1_penalty="0.05", intercept_penalty="inf", median_intercept="false",  # type: ignore[arg-type]
-                     halflife_days="none", horizons="5,20", start="2018-01-01")  # type: ignore[arg-type]
+    s = MetaSettings(
+        l1_penalty="0.05",
+        intercept_penalty="inf",
+        median_intercept="false",  # type: ignore[arg-type]
+        halflife_days="none",
+        horizons="5,20",
+        start="2018-01-01",
+    )  # type: ignore[arg-type]
     assert s.l1_penalty == 0.05 and s.intercept_penalty == np.inf and s.median_intercept is False
     assert s.halflife_days is None and s.horizons == (5, 20) and s.start == pd.Timestamp("2018-01-01")
     with pytest.raises(ValueError, match="l1_penalty"):

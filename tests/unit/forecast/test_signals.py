@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_targets, synthetic_zl
+
 from zlcast.forecast.baselines import rw_ewma_quantiles
 from zlcast.forecast.evaluation import EVAL_QUANTILES, wide_quantiles
 from zlcast.forecast.signals import combination_tilt, expanding_zscore, roll_carry_tilt, tilt_skill, univariate_tilts
@@ -87,7 +87,7 @@ def test_tilts_are_unchanged_by_outcomes_and_features_after_the_origin() -> None
 
 
 def test_no_slope_before_enough_outcomes_are_resolved() -> None:
-    zl, targets, features = _frames(n=800)
+    _zl, targets, features = _frames(n=800)
     tilts = univariate_tilts(features, targets, H, ["fx__signal"], min_rows=500, min_periods=50)
     first = tilts["fx__signal"].first_valid_index()
     resolved = (pd.to_datetime(targets["target_date"]) < first).sum()
@@ -97,7 +97,7 @@ def test_no_slope_before_enough_outcomes_are_resolved() -> None:
 
 
 def test_missing_feature_column_is_named() -> None:
-    zl, targets, features = _frames(n=300)
+    _zl, targets, features = _frames(n=300)
     with pytest.raises(ValueError, match="fx__absent"):
         univariate_tilts(features, targets, H, ["fx__absent"])
 
@@ -121,7 +121,9 @@ def test_roll_carry_sums_the_roll_gaps_of_the_window() -> None:
 def test_tilt_skill_is_zero_without_a_tilt_and_nan_for_an_empty_period() -> None:
     zl, targets, _ = _frames(n=400)
     q, actual = _rw(zl, targets)
-    out = tilt_skill(q, actual, pd.Series(0.0, index=q.index), {"all": ALL["all"], "none": ("1990-01-01", "1990-12-31")})
+    out = tilt_skill(
+        q, actual, pd.Series(0.0, index=q.index), {"all": ALL["all"], "none": ("1990-01-01", "1990-12-31")}
+    )
     assert out["all"] == pytest.approx(0.0)
     assert np.isnan(out["none"])
     with pytest.raises(ValueError, match="2 columns for 3 quantile levels"):

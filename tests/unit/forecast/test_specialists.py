@@ -7,29 +7,27 @@ else uses the cheap LightGBM backend or a fake backend.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_frames, tiny_settings
-from zlcast.forecast import baseline_lgbm, specialists
+
+from zlcast.forecast import baseline_lgbm
 from zlcast.forecast.artifacts import PredictorStore
 from zlcast.forecast.baselines import normal_quantiles, rw_ewma_quantiles
 from zlcast.forecast.folds import make_folds, val_rows
 from zlcast.forecast.frames import bucket_columns, validate_predictions
-from zlcast.settings import ForecastSettings
 from zlcast.forecast.specialists import (
     LABEL,
     SIGMA_FEATURE,
     Backend,
     autogluon_hyperparameters,
-    fit_predict_bucket,
     run_walk_forward,
     standardised_design,
     time_ordered_tuning_split,
 )
+from zlcast.settings import ForecastSettings
 
 N_DATES = 600
 N_NEW = 5  # extra days of data on the rerun
@@ -49,7 +47,9 @@ def _fit_log(p: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(p.attrs["fit_log"])
 
 
-def _assert_oof_complete(p: pd.DataFrame, folds: pd.DataFrame, targets: pd.DataFrame, settings: ForecastSettings) -> None:
+def _assert_oof_complete(
+    p: pd.DataFrame, folds: pd.DataFrame, targets: pd.DataFrame, settings: ForecastSettings
+) -> None:
     oof = p[p["split"] == "oof"]
     for fold in folds.itertuples(index=False):
         expected = set(val_rows(fold, targets)["trade_date"])
@@ -63,24 +63,6 @@ def _assert_oof_complete(p: pd.DataFrame, folds: pd.DataFrame, targets: pd.DataF
 def _assert_monotone(p: pd.DataFrame) -> None:
     w = p.pivot_table(index=["split", "as_of_date", "horizon_days"], columns="quantile", values="value")
     assert (np.diff(w.to_numpy(), axis=1) >= 0).all()
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def test_standardised_target_backtransforms_to_the_log_return() -> None:
@@ -166,8 +148,8 @@ def test_predict_cached_predicts_identical_rows_once(tmp_path) -> None:
     import numpy as np
     import pandas as pd
 
-    from zlcast.settings import ForecastSettings
     from zlcast.forecast.specialists import Backend, predict_cached
+    from zlcast.settings import ForecastSettings
 
     calls: list[int] = []
 
@@ -180,8 +162,13 @@ def test_predict_cached_predicts_identical_rows_once(tmp_path) -> None:
     rows = pd.DataFrame({"trade_date": pd.bdate_range("2024-01-01", periods=4), "x": [1.0, 2.0, 3.0, 4.0]})
     first = predict_cached(backend, tmp_path, rows, ["x"], settings)
     again = predict_cached(backend, tmp_path, rows, ["x"], settings)
-    more = predict_cached(backend, tmp_path, pd.concat([rows, rows.iloc[[-1]].assign(trade_date=pd.Timestamp("2024-01-05"))]),
-                          ["x"], settings)
+    more = predict_cached(
+        backend,
+        tmp_path,
+        pd.concat([rows, rows.iloc[[-1]].assign(trade_date=pd.Timestamp("2024-01-05"))]),
+        ["x"],
+        settings,
+    )
     assert calls == [4, 5]
     np.testing.assert_array_equal(first, again)
     assert more.shape == (5, len(settings.quantiles))

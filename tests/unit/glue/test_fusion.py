@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import synthetic_targets, synthetic_zl
+
 from zlcast.forecast.baselines import ewma_sigma, normal_quantiles, rw_ewma_quantiles
 from zlcast.forecast.frames import estimate_target_dates, long_predictions
 from zlcast.glue.fusion import (
@@ -26,13 +26,21 @@ from zlcast.settings import QUANTILES as LEVELS
 
 H = (5, 20)
 OOF_START = pd.Timestamp("2017-07-01")
-META = {"forecast": {
-    "horizons": list(H),
-    "eval_start": "2018-01-01",
-    "meta": {"start": "2018-01-01", "block_months": 3, "min_train_origins": 60,
-             "garch_min_returns": 250, "l1_penalty": 0.0, "intercept_penalty": 0.0},
-    "ensemble": {"start": "2018-07-01", "min_train_origins": 60, "calib_gamma": 0.02},
-}}
+META = {
+    "forecast": {
+        "horizons": list(H),
+        "eval_start": "2018-01-01",
+        "meta": {
+            "start": "2018-01-01",
+            "block_months": 3,
+            "min_train_origins": 60,
+            "garch_min_returns": 250,
+            "l1_penalty": 0.0,
+            "intercept_penalty": 0.0,
+        },
+        "ensemble": {"start": "2018-07-01", "min_train_origins": 60, "calib_gamma": 0.02},
+    }
+}
 
 
 def _l0(zl: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
@@ -50,7 +58,11 @@ def _l0(zl: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
                 s = sig.reindex(origins).to_numpy() * np.sqrt(h)
                 shift = tilt * mom.reindex(origins).to_numpy() / np.maximum(s, 1e-9)
                 values = (width * zq[None, :] + shift[:, None]) * s[:, None]
-                td = t["target_date"].reindex(origins).to_numpy() if split == "oof" else estimate_target_dates(origins, h)
+                td = (
+                    t["target_date"].reindex(origins).to_numpy()
+                    if split == "oof"
+                    else estimate_target_dates(origins, h)
+                )
                 out.append(long_predictions(origins, h, td, model, LEVELS, values, split, 0 if split == "oof" else -1))
     return pd.concat(out, ignore_index=True)
 
@@ -58,8 +70,9 @@ def _l0(zl: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 def _chain(zl: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Every table the marts above L0 publish, from one price history."""
     targets = synthetic_targets(zl, H)
-    features = pd.DataFrame({"trade_date": zl["trade_date"], "is_valid_origin": True,
-                             "core__zl_log_close": zl["log_close"]})
+    features = pd.DataFrame(
+        {"trade_date": zl["trade_date"], "is_valid_origin": True, "core__zl_log_close": zl["log_close"]}
+    )
     l0 = _l0(zl, targets)
     rw = rw_ewma_quantiles(zl, H, LEVELS)
     members = meta_members_table(l0, rw, features, META)
@@ -79,8 +92,9 @@ def base() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
 
 
 @pytest.mark.parametrize("cut", ["2018-10-03", "2019-02-14"])
-def test_rows_up_to_d_unchanged_when_prices_after_d_change(base: tuple[pd.DataFrame, dict[str, pd.DataFrame]],
-                                                            cut: str) -> None:
+def test_rows_up_to_d_unchanged_when_prices_after_d_change(
+    base: tuple[pd.DataFrame, dict[str, pd.DataFrame]], cut: str
+) -> None:
     zl, tables = base
     d = pd.Timestamp(cut)
     after = (zl["trade_date"] > d).to_numpy()
@@ -92,7 +106,9 @@ def test_rows_up_to_d_unchanged_when_prices_after_d_change(base: tuple[pd.DataFr
     np.testing.assert_array_equal(zl2.loc[~after, "log_close"], zl.loc[~after, "log_close"])
     tables2 = _chain(zl2)
     for name, frame in tables.items():
-        key = [c for c in ("split", "model", "horizon_days", "as_of_date", "quantile", "member", "bucket") if c in frame]
+        key = [
+            c for c in ("split", "model", "horizon_days", "as_of_date", "quantile", "member", "bucket") if c in frame
+        ]
         a = frame[frame["as_of_date"] <= d].sort_values(key).reset_index(drop=True)
         b = tables2[name][tables2[name]["as_of_date"] <= d].sort_values(key).reset_index(drop=True)
         assert len(a) > 0, name

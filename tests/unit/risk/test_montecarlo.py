@@ -53,11 +53,13 @@ def test_fit_dynamics_rejects_short_history() -> None:
 
 
 @pytest.mark.parametrize("method", ["fhs", "garch_t"])
-def test_ten_thousand_paths_reproduce_input_quantiles_at_anchors(returns: np.ndarray, dynamics: Dynamics,
-                                                                  method: str) -> None:
+def test_ten_thousand_paths_reproduce_input_quantiles_at_anchors(
+    returns: np.ndarray, dynamics: Dynamics, method: str
+) -> None:
     anchors = _anchors(skew=0.15)
-    paths = simulate_paths(anchors, LEVELS, returns, 10_000, 60, rng=np.random.default_rng(7), method=method,
-                           dynamics=dynamics)
+    paths = simulate_paths(
+        anchors, LEVELS, returns, 10_000, 60, rng=np.random.default_rng(7), method=method, dynamics=dynamics
+    )
     assert paths.shape == (10_000, 60) and np.all(np.isfinite(paths))
     for h, q in anchors.items():
         np.testing.assert_allclose(np.quantile(paths[:, h - 1], LEVELS), q, atol=ANCHOR_TOL)
@@ -76,14 +78,14 @@ def test_fits_dynamics_when_none_given(returns: np.ndarray) -> None:
     assert paths.shape == (400, 20)  # horizon 20 < anchor 60 is fine: the 60-day anchor still shapes days 6..20
 
 
-def test_prefitted_dynamics_are_reused_without_refitting(returns: np.ndarray, dynamics: Dynamics,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prefitted_dynamics_are_reused_without_refitting(
+    returns: np.ndarray, dynamics: Dynamics, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(_: np.ndarray) -> Dynamics:
         raise AssertionError("refitted")
 
     monkeypatch.setattr(mc, "fit_dynamics", boom)
-    paths = simulate_paths(_anchors(), LEVELS, returns[-300:], 300, 60, rng=np.random.default_rng(0),
-                           dynamics=dynamics)
+    paths = simulate_paths(_anchors(), LEVELS, returns[-300:], 300, 60, rng=np.random.default_rng(0), dynamics=dynamics)
     assert paths.shape == (300, 60)
 
 
@@ -131,10 +133,17 @@ def test_crossing_input_quantiles_are_rearranged(returns: np.ndarray, dynamics: 
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("bad", [dict(levels=[0.1, 0.9]), dict(method="bootstrap"), dict(anchor_quantiles={})])
+@pytest.mark.parametrize("bad", [{"levels": [0.1, 0.9]}, {"method": "bootstrap"}, {"anchor_quantiles": {}}])
 def test_invalid_inputs_raise(dynamics: Dynamics, bad: dict[str, object]) -> None:
-    kwargs: dict[str, object] = dict(anchor_quantiles=_anchors(), levels=LEVELS, daily_returns=None, n_paths=100,
-                                     horizon=60, rng=np.random.default_rng(0), dynamics=dynamics)
+    kwargs: dict[str, object] = {
+        "anchor_quantiles": _anchors(),
+        "levels": LEVELS,
+        "daily_returns": None,
+        "n_paths": 100,
+        "horizon": 60,
+        "rng": np.random.default_rng(0),
+        "dynamics": dynamics,
+    }
     kwargs.update(bad)
     with pytest.raises(ValueError):
         simulate_paths(**kwargs)  # type: ignore[arg-type]

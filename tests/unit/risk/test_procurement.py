@@ -26,8 +26,8 @@ def _q(median: float, spread: float) -> np.ndarray:
     return median + spread * Z
 
 
-def _one(median: float, spread: float, h: int = 20, t: ProcurementThresholds = ProcurementThresholds()) -> pd.Series:
-    return signal(SPOT, _q(median, spread), h, LEVELS, t).iloc[0]
+def _one(median: float, spread: float, h: int = 20, t: ProcurementThresholds | None = None) -> pd.Series:
+    return signal(SPOT, _q(median, spread), h, LEVELS, t or ProcurementThresholds()).iloc[0]
 
 
 def test_symmetric_forecast_centred_on_spot_has_even_odds_and_no_saving() -> None:
@@ -100,8 +100,13 @@ def test_signal_is_vectorised_over_rows() -> None:
 
 
 def _history(signals: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({"as_of_date": pd.bdate_range("2024-01-01", periods=6),
-                         "spot": [100.0, 90.0, 95.0, 105.0, 110.0, 100.0], "signal": signals})
+    return pd.DataFrame(
+        {
+            "as_of_date": pd.bdate_range("2024-01-01", periods=6),
+            "spot": [100.0, 90.0, 95.0, 105.0, 110.0, 100.0],
+            "signal": signals,
+        }
+    )
 
 
 def test_backtest_arithmetic_on_six_days_with_daily_decisions() -> None:

@@ -97,8 +97,9 @@ def test_christoffersen_handles_single_exceedance_on_last_day() -> None:
     assert np.isfinite(lr) and 0.0 <= p <= 1.0
 
 
-@pytest.mark.parametrize(("n_exceed", "zone"), [(0, "green"), (4, "green"), (5, "yellow"), (9, "yellow"),
-                                                 (10, "red"), (15, "red")])
+@pytest.mark.parametrize(
+    ("n_exceed", "zone"), [(0, "green"), (4, "green"), (5, "yellow"), (9, "yellow"), (10, "red"), (15, "red")]
+)
 def test_basel_traffic_light_boundaries_at_250_observations(n_exceed: int, zone: str) -> None:
     assert basel_zone(n_exceed, 250) == zone
 
@@ -114,8 +115,15 @@ def _backtest_frame() -> pd.DataFrame:
     rows = []
     for h in (1, 5):
         realized = rng.normal(0.0, 1.0, size=dates.size) * np.sqrt(h)
-        frame = pd.DataFrame({"as_of_date": dates, "horizon_days": h, "var95_loss": 1.645 * np.sqrt(h),
-                              "var99_loss": 2.326 * np.sqrt(h), "realized_loss": realized})
+        frame = pd.DataFrame(
+            {
+                "as_of_date": dates,
+                "horizon_days": h,
+                "var95_loss": 1.645 * np.sqrt(h),
+                "var99_loss": 2.326 * np.sqrt(h),
+                "realized_loss": realized,
+            }
+        )
         frame.loc[frame.index[-h:], "realized_loss"] = np.nan  # not realised yet
         rows.append(frame)
     return pd.concat(rows, ignore_index=True).sample(frac=1.0, random_state=0)
