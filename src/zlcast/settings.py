@@ -758,7 +758,8 @@ class ProjectSettings:
         shared = {k: v for k, v in shared.items() if not is_unset(v)}
         shared = {**{k: v for k, v in project_vars.items() if not is_unset(v)}, **shared}
         l0 = ForecastSettings.from_config({k: v for k, v in config.items() if not is_unset(v)})
-        return cls(**shared, forecast=l0, **sections)
+        kwargs: dict[str, Any] = {**shared, **sections, "forecast": l0}
+        return cls(**kwargs)
 
     # ------------------------------------------------------------------ per-layer settings
     def core_ts_settings(self) -> Any:

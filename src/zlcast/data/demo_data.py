@@ -573,7 +573,7 @@ def _add_rollbacks(front: np.ndarray, spec: RootSpec, rng: np.random.Generator) 
         flip_len = rng.integers(1, 3, len(flips))
         near_roll = np.zeros(len(front), bool)
         for k in rolls:
-            near_roll[max(k - 8, 0) : k + 3] = True
+            near_roll[max(int(k) - 8, 0) : int(k) + 3] = True
         busy_until = -1
         for i, length in zip(flips, flip_len, strict=True):
             if i > busy_until + 2 and i > 0 and not near_roll[i : i + length + 1].any():

@@ -60,7 +60,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -251,7 +251,7 @@ def _offline_hub() -> Iterator[None]:
     constants: Any = None
     saved_const: Any = None
     try:
-        from huggingface_hub import constants  # type: ignore[no-redef]
+        from huggingface_hub import constants
 
         saved_const = constants.HF_HUB_OFFLINE
         constants.HF_HUB_OFFLINE = True
@@ -424,7 +424,7 @@ class _Fold:
 def _resolve_folds(zl: pd.DataFrame, folds: pd.DataFrame) -> list[_Fold]:
     dates = zl["trade_date"]
     out = []
-    for row in folds.itertuples(index=False):
+    for row in cast(Any, folds).itertuples(index=False):
         mask = (dates >= row.val_start) & (dates <= row.val_end)
         out.append(
             _Fold(
@@ -639,7 +639,7 @@ class TSRunner:
             out[int(p)] = block
         if getattr(predictor, "path", None):
             tmp = cache.with_name(f".{cache.stem}-{os.getpid()}.npz")
-            np.savez(tmp, **{f"o{p}": v for p, v in out.items()})
+            np.savez(tmp, **{f"o{p}": v for p, v in out.items()})  # type: ignore[arg-type]  # numpy stubs
             os.replace(tmp, cache)
         return out
 
@@ -732,12 +732,12 @@ def _run_timeseries(
     model_names: list[str] = []
     best_models: list[str] = []
     n_fit = n_reused = 0
-    for (rows, origins), (qpaths, stats) in zip(plans, results):
+    for (fold_rows, origins), (qpaths, stats) in zip(plans, results):
         n_fit += int(stats["n_fit"])
         n_reused += int(stats["n_reused"])
         model_names += [n for n in stats["model_names"] if n not in model_names]
         best_models += [n for n in stats["best_models"] if n not in best_models]
-        if rows is None:  # live
+        if fold_rows is None:  # live
             for h in s.horizons:
                 frames.append(
                     _long_rows(
@@ -751,7 +751,7 @@ def _run_timeseries(
                     )
                 )
             continue
-        for r in rows:
+        for r in fold_rows:
             o = r.origins[np.isin(r.origins, origins)]
             if len(o) == 0:
                 continue

@@ -519,7 +519,7 @@ def ensemble_forecast(
         zc = zc.reindex(zm.index)
         has_core = zc.notna().all(axis=1).to_numpy()
         zc = zc.where(zc.notna(), zm)
-        idx = zm.index
+        idx = pd.DatetimeIndex(zm.index)
         scale = sigma.reindex(idx).to_numpy() * np.sqrt(float(h))
         th = t[t["horizon_days"] == h].set_index("trade_date")
         zy = th["fwd_log_return"].reindex(idx).to_numpy() / scale

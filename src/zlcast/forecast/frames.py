@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,9 @@ __all__ = [
     "validate_zl",
     "zl_schema",
 ]
+
+#: Dates given as a Series, an array, an Index or a list (converted with ``pd.to_datetime`` / ``DatetimeIndex``).
+DatesLike = pd.Series | np.ndarray | pd.Index | Sequence[Any]
 
 #: Feature groups: ``core`` (ZL's own price features) plus the "Big 8" buckets.
 FEATURE_GROUPS: tuple[str, ...] = (CORE_GROUP, *BUCKETS)
@@ -493,9 +497,9 @@ def estimate_target_dates(as_of: pd.Series | np.ndarray | pd.DatetimeIndex, hori
 
 
 def long_predictions(
-    as_of: pd.Series | np.ndarray | pd.DatetimeIndex,
+    as_of: DatesLike,
     horizon: int,
-    target_date: pd.Series | np.ndarray | pd.DatetimeIndex | None,
+    target_date: DatesLike | None,
     model: str,
     quantiles: Sequence[float],
     values: np.ndarray,
@@ -522,13 +526,13 @@ def long_predictions(
     pandas.DataFrame
         Columns :data:`PREDICTION_COLUMNS`, rows ordered by origin then quantile.
     """
-    as_of_arr = pd.DatetimeIndex(as_of).values.astype("datetime64[ns]")
+    as_of_arr = pd.DatetimeIndex(as_of).values.astype("datetime64[ns]")  # type: ignore[arg-type]  # DatesLike
     n, k = len(as_of_arr), len(quantiles)
     values = np.asarray(values, dtype="float64").reshape(n, k)
     tdate = (
         estimate_target_dates(as_of_arr, horizon)
         if target_date is None
-        else pd.DatetimeIndex(target_date).values.astype("datetime64[ns]")
+        else pd.DatetimeIndex(target_date).values.astype("datetime64[ns]")  # type: ignore[arg-type]  # DatesLike
     )
     fold = np.broadcast_to(np.asarray(fold_id, dtype="int64"), (n,))
     return pd.DataFrame(

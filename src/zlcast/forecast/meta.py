@@ -61,6 +61,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ from scipy.optimize import linprog
 from scipy.signal import lfilter
 
 from zlcast.forecast.baselines import RW_MODEL, ewma_sigma, normal_quantiles, rw_ewma_quantiles
-from zlcast.forecast.frames import PREDICTION_COLUMNS, long_predictions
+from zlcast.forecast.frames import PREDICTION_COLUMNS, DatesLike, long_predictions
 from zlcast.settings import EWMA_LAMBDA, HORIZONS, QUANTILES, coerce_fields
 
 __all__ = [
@@ -419,17 +420,17 @@ def z_panel(
     wide = wide.reindex(index=origins, columns=full_cols)
     scale = sigma.reindex(origins).to_numpy() * np.sqrt(float(horizon))
     z = wide.div(scale, axis=0)
-    present = pd.DataFrame({m: z[m].notna().all(axis=1).to_numpy() for m in names}, index=origins)
-    rwz = z[RW_MODEL]
+    blocks = {m: cast(pd.DataFrame, z.xs(m, axis=1, level=0)) for m in names}
+    present = pd.DataFrame({m: blocks[m].notna().all(axis=1).to_numpy() for m in names}, index=origins)
+    rwz = blocks[RW_MODEL]
     for m in names[1:]:
-        block = z[m]
-        z[m] = block.where(block.notna(), rwz.to_numpy())
+        z[m] = blocks[m].where(blocks[m].notna(), rwz.set_axis(blocks[m].columns, axis=1))
     keep = np.isfinite(scale) & (scale > 0) & present[RW_MODEL].to_numpy()
     return z.loc[keep], present.loc[keep]
 
 
 # --------------------------------------------------------------------------- walk-forward
-def walk_forward_blocks(dates: pd.DatetimeIndex, start: pd.Timestamp, block_months: int) -> pd.DataFrame:
+def walk_forward_blocks(dates: DatesLike, start: pd.Timestamp, block_months: int) -> pd.DataFrame:
     """Consecutive calendar blocks snapped to the given dates.
 
     Parameters
@@ -447,7 +448,7 @@ def walk_forward_blocks(dates: pd.DatetimeIndex, start: pd.Timestamp, block_mont
         training targets must be realised strictly before it) and ``block_end`` the next block's start
         (exclusive); blocks without an origin are left out.
     """
-    d = pd.DatetimeIndex(dates).sort_values()
+    d = pd.DatetimeIndex(dates).sort_values()  # type: ignore[arg-type]  # DatesLike
     rows: list[tuple[int, pd.Timestamp, pd.Timestamp]] = []
     if len(d) == 0:
         return pd.DataFrame(rows, columns=["fold_id", "cutoff", "block_end"])
@@ -476,7 +477,7 @@ def recency_weights(origins: pd.DatetimeIndex, cutoff: pd.Timestamp, halflife_da
     """
     if halflife_days is None:
         return np.ones(len(origins))
-    age = (pd.Timestamp(cutoff) - pd.DatetimeIndex(origins)).days.to_numpy(dtype="float64")
+    age = (pd.Timestamp(cutoff) - pd.DatetimeIndex(origins)).days.to_numpy(dtype="float64")  # type: ignore[operator]
     return np.power(0.5, np.maximum(age, 0.0) / float(halflife_days))
 
 
@@ -654,6 +655,7 @@ class _Panel:
     """One horizon's OOF panel: z-quantiles ``Z (k, n, M)``, presence, realised z targets and scales."""
 
     z: pd.DataFrame
+    idx: pd.DatetimeIndex
     Z: np.ndarray
     present: np.ndarray
     zy: np.ndarray
@@ -670,7 +672,16 @@ def _oof_panel(m: pd.DataFrame, t: pd.DataFrame, sigma: pd.Series, h: int, qs: l
     scale = sigma.reindex(z.index).to_numpy() * np.sqrt(h)
     zy = th["fwd_log_return"].reindex(z.index).to_numpy() / scale
     realised = tdate.notna().to_numpy() & np.isfinite(zy)
-    return _Panel(z, _cube(z, names, qs), present[names].to_numpy(), zy, scale, realised, tdate.to_numpy())
+    return _Panel(
+        z,
+        pd.DatetimeIndex(z.index),
+        _cube(z, names, qs),
+        present[names].to_numpy(),
+        zy,
+        scale,
+        realised,
+        tdate.to_numpy(),
+    )
 
 
 def _live_panel(m: pd.DataFrame, sigma: pd.Series, h: int, qs: list[float], names: list[str]) -> pd.DataFrame:
@@ -713,17 +724,17 @@ def fit_meta_weights(
     weights = []
     for h in s.horizons:
         pan = _oof_panel(m, t, sigma, h, qs, names)
-        blocks = walk_forward_blocks(pan.z.index[pan.realised], start, s.block_months)
+        blocks = walk_forward_blocks(pan.idx[pan.realised], start, s.block_months)
         for fid, cut, end in blocks.itertuples(index=False):
             train = pan.realised & (pan.tvals < np.datetime64(cut))
-            b, w, n_train = _fit_block(pan.Z, pan.present, pan.z.index, pan.zy, pan.scale, train, cut, qs, s)
+            b, w, n_train = _fit_block(pan.Z, pan.present, pan.idx, pan.zy, pan.scale, train, cut, qs, s)
             weights.append(_weight_rows(int(fid), cut, end, h, qs, names, b, w, n_train))
         live = _live_panel(m, sigma, h, qs, names)
         if len(live):
             cut = pd.Timestamp(live.index.min())
             train = pan.realised & (pan.tvals < np.datetime64(cut))
-            b, w, n_train = _fit_block(pan.Z, pan.present, pan.z.index, pan.zy, pan.scale, train, cut, qs, s)
-            weights.append(_weight_rows(-1, cut, pd.NaT, h, qs, names, b, w, n_train))
+            b, w, n_train = _fit_block(pan.Z, pan.present, pan.idx, pan.zy, pan.scale, train, cut, qs, s)
+            weights.append(_weight_rows(-1, cut, None, h, qs, names, b, w, n_train))
     if not weights:
         return pd.DataFrame(columns=list(WEIGHT_COLUMNS))
     return pd.concat(weights, ignore_index=True)
@@ -770,12 +781,12 @@ def predict_meta(
         pan = _oof_panel(m, t, sigma, h, qs, names)
         for fid, g in wh[wh["fold_id"] >= 0].groupby("fold_id", sort=True):
             b, w = _block_params(g, qs, names)
-            cut, end = g["cutoff"].iloc[0], g["block_end"].iloc[0]
-            rows = pan.realised & np.asarray(pan.z.index >= cut) & np.asarray(pan.z.index < end)
+            cut, end = pd.Timestamp(g["cutoff"].iloc[0]), pd.Timestamp(g["block_end"].iloc[0])
+            rows = pan.realised & np.asarray(pan.idx >= cut) & np.asarray(pan.idx < end)
             vals = _predict_block(pan.Z, rows, b, w) * pan.scale[rows][:, None]
             preds.append(
                 long_predictions(
-                    pan.z.index[rows], h, pan.tvals[rows], s.model, qs, np.sort(vals, axis=1), "oof", int(fid)
+                    pan.idx[rows], h, pan.tvals[rows], s.model, qs, np.sort(vals, axis=1), "oof", int(cast(int, fid))
                 )
             )
         live_w = wh[wh["fold_id"] == -1]
@@ -784,7 +795,7 @@ def predict_meta(
             b, w = _block_params(live_w, qs, names)
             sc = sigma.reindex(live.index).to_numpy() * np.sqrt(h)
             vals = _predict_block(_cube(live, names, qs), np.ones(len(live), dtype=bool), b, w) * sc[:, None]
-            live_t = _live_target_dates(m, h, live.index)
+            live_t = _live_target_dates(m, h, pd.DatetimeIndex(live.index))
             preds.append(long_predictions(live.index, h, live_t, s.model, qs, np.sort(vals, axis=1), "live", -1))
     if not preds:
         return long_predictions([], 1, [], s.model, qs, np.empty((0, len(qs))), "oof", 0)[list(PREDICTION_COLUMNS)]
@@ -926,8 +937,8 @@ def attribution(
     sigma = ewma_sigma(zl, lam)
     price = pd.Series(np.exp(zl["log_close"].to_numpy(dtype="float64")), index=pd.DatetimeIndex(zl["trade_date"]))
     out = []
-    for (split, h), g in mp.groupby(["split", "horizon_days"], sort=True):
-        h = int(h)
+    for (split, key), g in mp.groupby(["split", "horizon_days"], sort=True):
+        h = int(cast(int, key))
         mh = med[med["horizon_days"] == h]
         trained = mh[~mh["model"].isin(_BASELINES) & (mh["split"] == split)]
         base = mh[mh["model"].isin(_BASELINES)]

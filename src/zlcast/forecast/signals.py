@@ -125,7 +125,7 @@ def univariate_tilts(
     y = t["fwd_log_return"].reindex(f.index).to_numpy(dtype="float64")
     resolved_by = pd.to_datetime(t["target_date"]).reindex(f.index).to_numpy(dtype="datetime64[ns]")
     dates = f.index.to_numpy(dtype="datetime64[ns]")
-    starts = np.flatnonzero(_month_starts(f.index))
+    starts = np.flatnonzero(_month_starts(pd.DatetimeIndex(f.index)))
     block_of = np.searchsorted(starts, np.arange(len(dates)), side="right") - 1
     out: dict[str, np.ndarray] = {}
     for col in columns:

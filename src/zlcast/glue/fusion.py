@@ -177,7 +177,7 @@ def _daily_returns(zl: pd.DataFrame) -> pd.Series:
 
 def _anchors(rows: pd.DataFrame, qcols: list[str]) -> dict[int, np.ndarray]:
     """Forecast log-return quantiles per horizon of one origin's rows."""
-    return {int(h): row[qcols].to_numpy(dtype="float64") for h, row in rows.set_index("horizon_days").iterrows()}
+    return {int(h): np.asarray(q, dtype="float64") for h, q in zip(rows["horizon_days"], rows[qcols].to_numpy())}
 
 
 def monte_carlo_table(
@@ -271,7 +271,8 @@ def var_backtest_table(
     rng = np.random.default_rng(project.seed)
     qcols = quantile_columns(project, "q")
     out, dyn_year, dyn = [], None, None
-    for as_of, g in oof.groupby("as_of_date", sort=True):
+    for key, g in oof.groupby("as_of_date", sort=True):
+        as_of = pd.Timestamp(key)  # type: ignore[arg-type]  # group keys of a datetime column
         hist = r[r.index <= as_of].to_numpy()
         if dyn_year != as_of.year:
             dyn = fit_dynamics(r[r.index < pd.Timestamp(as_of.year, 1, 1)].to_numpy())
@@ -326,10 +327,11 @@ def procurement_backtest_table(signals: pd.DataFrame, meta: Mapping[str, Any] | 
     s = as_datetime(signals, "as_of_date")
     hist = s[(s["split"] == "oof") & (s["as_of_date"] >= project.eval_start)]
     backtests = []
-    for h, g in hist.groupby("horizon_days"):
+    for key, g in hist.groupby("horizon_days"):
+        h = int(key)  # type: ignore[arg-type]  # group keys of an integer column
         g = g.sort_values("as_of_date").rename(columns={"spot_close": "spot"})
-        if len(g) > int(h):
-            backtests.append(backtest_signal(g[["as_of_date", "spot", "signal"]].reset_index(drop=True), int(h)))
+        if len(g) > h:
+            backtests.append(backtest_signal(g[["as_of_date", "spot", "signal"]].reset_index(drop=True), h))
     return pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame()
 
 

@@ -228,8 +228,8 @@ def var_backtest(frame: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"var_backtest: missing columns {missing}")
     rows: list[dict[str, object]] = []
-    for h, g in frame[need].sort_values(["horizon_days", "as_of_date"]).groupby("horizon_days", sort=True):
-        h = int(h)
+    for key, g in frame[need].sort_values(["horizon_days", "as_of_date"]).groupby("horizon_days", sort=True):
+        h = int(key)  # type: ignore[arg-type]  # group keys of an integer column
         for level, col in ((0.95, "var95_loss"), (0.99, "var99_loss")):
             for sample, sub in (("all_origins", g), ("non_overlapping", g.iloc[::h])):
                 if sample == "non_overlapping" and h == 1:
