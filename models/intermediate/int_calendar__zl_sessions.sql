@@ -28,8 +28,11 @@ valid_index as (
 
     select
         *,
-        case when is_valid_origin
-             then count(*) filter (where is_valid_origin) over (order by trade_date rows between unbounded preceding and current row)
+        case
+            when is_valid_origin
+                then count(*) filter (where is_valid_origin) over (
+                        order by trade_date rows between unbounded preceding and current row
+                    )
         end as valid_session_index
     from sessions
 

@@ -61,17 +61,21 @@ returns as (
         flagged.n_bars,
         flagged.is_low_volume,
         flagged.is_valid,
-        coalesce(flagged.is_valid
-                 and valid_lags.previous_instrument_id is not null
-                 and flagged.instrument_id <> valid_lags.previous_instrument_id, false) as is_roll,
+        coalesce(
+            flagged.is_valid
+            and valid_lags.previous_instrument_id is not null
+            and flagged.instrument_id <> valid_lags.previous_instrument_id,
+            false
+        ) as is_roll,
         case
             when flagged.is_valid and flagged.instrument_id = valid_lags.previous_instrument_id
                 then ln(flagged.close_price / valid_lags.previous_close_price)
         end as log_return
     from flagged
     left join valid_lags
-        on flagged.root = valid_lags.root
-        and flagged.trade_date = valid_lags.trade_date
+        on
+            flagged.root = valid_lags.root
+            and flagged.trade_date = valid_lags.trade_date
 
 ),
 

@@ -18,7 +18,11 @@ aligned as (
 
     select
         events.*,
-        (select min(calendar.trade_date) from calendar where calendar.trade_date > events.event_date) as effective_trade_date
+        (
+            select min(calendar.trade_date)
+            from calendar
+            where calendar.trade_date > events.event_date
+        ) as effective_trade_date
     from events
 
 )

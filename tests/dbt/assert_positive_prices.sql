@@ -8,11 +8,18 @@ with bars as (
 
 strict_roots as (
 
-    select root from {{ ref('futures_roots') }} where not nonpositive_allowed
+    select root from {{ ref('futures_roots') }}
+    where not nonpositive_allowed
 
 )
 
-select bars.root, bars.trade_date, bars.open_price, bars.high_price, bars.low_price, bars.close_price
+select
+    bars.root,
+    bars.trade_date,
+    bars.open_price,
+    bars.high_price,
+    bars.low_price,
+    bars.close_price
 from bars
 inner join strict_roots using (root)
 where not (bars.open_price > 0 and bars.high_price > 0 and bars.low_price > 0 and bars.close_price > 0)

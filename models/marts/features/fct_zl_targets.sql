@@ -4,7 +4,9 @@
 -- One row per (origin trade_date, horizon_days) whose target is realized.
 with zl as (
 
-    select trade_date, close_price
+    select
+        trade_date,
+        close_price
     from {{ ref('int_futures__continuous') }}
     where root = 'ZL' and is_valid
 
