@@ -7,7 +7,10 @@ load-dbn PATH... --out FILE
 demo-data [--out DIR] [--seed N]
     Write the deterministic synthetic demo data set.
 validate [DIR]
-    Check a data directory against the input contract (default: ``$ZL_DATA_DIR``).
+    Check a data directory against the input contract and the plausibility gates (default: ``$ZL_DATA_DIR``).
+refresh [--data-dir DIR] [--seed-from DIR] [--replay DIR]
+    The daily service: fetch from the sources, validate, ``dbt build``, publish, report (exit codes in
+    :mod:`zlcast.data.refresh`).
 report
     Render a self-contained HTML report with PNG charts (``state/report/report.html``).
 publish
@@ -42,15 +45,15 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from zlcast.data.contract import validate_data_dir
+    from zlcast.data.gates import check_data_dir
 
     data_dir = Path(args.data_dir or os.environ.get("ZL_DATA_DIR") or DEFAULT_DEMO_DIR)
-    report = validate_data_dir(data_dir, Path(args.roots_seed), Path(args.macro_seed))
+    report, gates = check_data_dir(data_dir, Path(args.roots_seed), Path(args.macro_seed))
     print(
         f"{data_dir}: OK ({report.futures_rows} futures rows, {report.macro_rows} macro rows, "
-        f"{report.event_rows} events)"
+        f"{report.event_rows} events; plausibility gates passed)"
     )
-    for warning in report.warnings:
+    for warning in (*report.warnings, *gates.warnings):
         print(f"warning: {warning}")
     return 0
 
@@ -75,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roots-seed", default="seeds/futures_roots.csv")
     p.add_argument("--macro-seed", default="seeds/macro_series.csv")
     p.set_defaults(func=_validate)
+
+    from zlcast.data import refresh
+
+    p = sub.add_parser("refresh", help="fetch the day's data, validate, dbt build, publish and report")
+    refresh.add_arguments(p)
+    p.set_defaults(func=refresh.run)
 
     from zlcast.serve import publish
 

@@ -4,9 +4,4 @@
 def model(dbt, session):
     from zlcast.glue.fusion import var_backtest_table
 
-    return var_backtest_table(
-        dbt.ref("ml_forecast_distribution").df(),
-        dbt.ref("fct_zl_features").df(),
-        dbt.ref("fct_zl_targets").df(),
-        dbt.config.get("meta"),
-    )
+    return var_backtest_table(dbt.ref("ml_var_forecasts").df())

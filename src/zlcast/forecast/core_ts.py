@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import logging
 import math
@@ -528,6 +527,69 @@ class TSRunner:
                 best = ts
         return best
 
+    def predictor_path(
+        self, log_close: np.ndarray, stamps: pd.DatetimeIndex, lo: int, hi: int, ag_version: str | None = None
+    ) -> Path:
+        """Where the predictor trained on rows lo..hi is stored (a fingerprint of data, settings and versions)."""
+        if ag_version is None:
+            from autogluon.timeseries import __version__ as ag_version
+        s = self.s
+        key = digest_parts(
+            "core_ts.ts.v1",
+            ag_version,
+            int(hi - lo + 1),
+            str(stamps[hi]),
+            log_close[lo : hi + 1].round(10),
+            {k: v for k, v in s.as_dict().items() if k.startswith(("ts_", "chronos_")) or k in {"quantiles", "freq"}},
+            s.prediction_length,
+            self.hyperparameters(),
+            s.seed,
+        )[:20]
+        return self.store / key
+
+    def cached_forecast(
+        self, log_close: np.ndarray, stamps: pd.DatetimeIndex, lo: int, hi: int, origins: np.ndarray
+    ) -> dict[int, np.ndarray] | None:
+        """The stored forecast of ``origins`` by the stored predictor of rows lo..hi, or None (nothing is loaded).
+
+        A daily build reads every walk-forward block's forecast back this way, without loading a predictor or
+        starting a worker process.
+        """
+        path = self.predictor_path(log_close, stamps, lo, hi)
+        marker = path / _DONE_MARKER
+        cache = path / f"pred-{self._forecast_key(log_close, stamps, origins)}.npz"
+        if not (self.s.reuse_fitted and marker.is_file() and cache.is_file()):
+            return None
+        try:
+            info = json.loads(marker.read_text())
+            with np.load(cache) as z:
+                out = {int(p): z[f"o{int(p)}"] for p in origins}
+        except (OSError, ValueError, KeyError):
+            return None
+        self.n_reused += 1
+        for n in info.get("models", []):
+            if n not in self.model_names:
+                self.model_names.append(n)
+        if info.get("best") and info["best"] not in self.best_models:
+            self.best_models.append(info["best"])
+        return out
+
+    def _forecast_key(self, log_close: np.ndarray, stamps: pd.DatetimeIndex, origins: np.ndarray) -> str:
+        """Digest of what a forecast of ``origins`` reads: their contexts (values and stamps) and the positions."""
+        pos = np.asarray(origins, dtype="int64")
+        if len(pos) == 0:
+            return digest_parts("core_ts.forecast.v2", self.s.context_length, [])[:24]
+        lo = max(0, int(pos.min()) - self.s.context_length + 1)
+        hi = int(pos.max())
+        return digest_parts(
+            "core_ts.forecast.v2",
+            self.s.context_length,
+            np.ascontiguousarray(log_close[lo : hi + 1], dtype="float64"),
+            str(stamps[lo]),
+            str(stamps[hi]),
+            pos,
+        )[:24]
+
     def fit(
         self, log_close: np.ndarray, stamps: pd.DatetimeIndex, lo: int, hi: int, live_cutoff: pd.Timestamp | None = None
     ) -> Any:
@@ -537,18 +599,7 @@ class TSRunner:
 
         s = self.s
         hp = self.hyperparameters()
-        key = digest_parts(
-            "core_ts.ts.v1",
-            ag_version,
-            int(hi - lo + 1),
-            str(stamps[hi]),
-            log_close[lo : hi + 1].round(10),
-            {k: v for k, v in s.as_dict().items() if k.startswith(("ts_", "chronos_")) or k in {"quantiles", "freq"}},
-            s.prediction_length,
-            hp,
-            s.seed,
-        )[:20]
-        path = self.store / key
+        path = self.predictor_path(log_close, stamps, lo, hi, ag_version)
         if s.reuse_fitted and (path / _DONE_MARKER).is_file():
             try:
                 with _offline_hub():
@@ -612,9 +663,7 @@ class TSRunner:
         raw = _origin_items(log_close, stamps, origins, s.context_length)
         # Stored predictors never change and past prices never change: a block of origins predicted once is read
         # back on later builds, so a build with a few more days of data only predicts the new origins.
-        key = hashlib.sha256(
-            raw.to_csv(index=False).encode() + np.asarray(origins, dtype="int64").tobytes()
-        ).hexdigest()[:24]
+        key = self._forecast_key(log_close, stamps, origins)
         cache = Path(str(getattr(predictor, "path", ""))) / f"pred-{key}.npz"
         if getattr(predictor, "path", None) and cache.exists():
             with np.load(cache) as z:
@@ -726,8 +775,29 @@ def _run_timeseries(
     jobs.append((s, store_dir, device, chronos_path, log_close, stamps, 0, hi, live_origins, cutoff))
     plans.append((None, live_origins))
 
-    # folds are independent: fit and forecast them in worker processes (zlcast.forecast.parallel), assemble in order
-    results = run_jobs(_ts_fold_job, jobs, s.fit_workers)
+    # folds are independent: fit and forecast them in worker processes (zlcast.forecast.parallel), assemble in order.
+    # Forecasts stored by an earlier build are read back here; a stored predictor with new origins (the live one on
+    # a daily build) predicts in this process; only fits go to the workers (starting one costs seconds).
+    results: list[Any] = [None] * len(jobs)
+    stored: list[int] = []
+    fits: list[int] = []
+    for i, job in enumerate(jobs):
+        lo_i, hi_i, origins_i = job[6], job[7], job[8]
+        cached = runner.cached_forecast(log_close, stamps, lo_i, hi_i, origins_i)
+        if cached is not None:
+            stats = {"n_fit": 0, "n_reused": 1, "model_names": runner.model_names, "best_models": runner.best_models}
+            results[i] = (cached, stats)
+        elif s.reuse_fitted and (runner.predictor_path(log_close, stamps, lo_i, hi_i) / _DONE_MARKER).is_file():
+            stored.append(i)
+        else:
+            fits.append(i)
+    if len(stored) <= 2:  # a daily build: the live predictor forecasts its new origins here
+        for i in stored:
+            results[i] = _ts_fold_job(*jobs[i])
+    else:
+        fits += stored
+    for i, result in zip(fits, run_jobs(_ts_fold_job, [jobs[i] for i in fits], s.fit_workers)):
+        results[i] = result
     frames: list[pd.DataFrame] = []
     model_names: list[str] = []
     best_models: list[str] = []

@@ -68,6 +68,7 @@ import pandas as pd
 from scipy.optimize import linprog
 from scipy.signal import lfilter
 
+from zlcast.forecast.artifacts import digest_parts
 from zlcast.forecast.baselines import RW_MODEL, ewma_sigma, normal_quantiles, rw_ewma_quantiles
 from zlcast.forecast.frames import PREDICTION_COLUMNS, DatesLike, long_predictions
 from zlcast.settings import EWMA_LAMBDA, HORIZONS, QUANTILES, coerce_fields
@@ -112,6 +113,7 @@ WEIGHT_COLUMNS: tuple[str, ...] = (
     "bucket",
     "weight",
     "n_train",
+    "input_digest",
 )
 #: Columns of :func:`attribution`.
 ATTRIBUTION_COLUMNS: tuple[str, ...] = (
@@ -695,6 +697,7 @@ def fit_meta_weights(
     targets: pd.DataFrame,
     zl: pd.DataFrame,
     settings: MetaSettings | None = None,
+    existing: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Walk-forward QRA fits: the member weights and intercepts of every block, horizon and level.
 
@@ -707,13 +710,18 @@ def fit_meta_weights(
     zl : pandas.DataFrame
         ``trade_date, log_close`` sorted by date.
     settings : MetaSettings, optional
+    existing : pandas.DataFrame, optional
+        Weights stored by an earlier run (same columns). A walk-forward block whose training inputs are
+        unchanged (same ``input_digest``) is not refitted and left out of the result; the live fit always is.
 
     Returns
     -------
     pandas.DataFrame
         Tidy, columns :data:`WEIGHT_COLUMNS` (member ``intercept`` is the z-unit intercept), one row per
         (block, horizon, quantile, member); block ``fold_id`` -1 is the live fit, fitted on the rows realised
-        before the first live origin. :func:`predict_meta` turns them into predictions.
+        before the first live origin. ``input_digest`` identifies what a block was fitted on. Without
+        ``existing`` every block; with it, the new, changed and live blocks. :func:`predict_meta` turns the
+        whole table into predictions.
     """
     s = settings or MetaSettings()
     m, t = _norm_dates(members), _norm_dates(targets)
@@ -721,23 +729,58 @@ def fit_meta_weights(
     qs = [round(q, _Q_DEC) for q in s.quantiles]
     names = _member_names(m, s)
     start = _meta_start(m, s)
+    stored: dict[tuple[int, int], str] = {}
+    if existing is not None and len(existing) and "input_digest" in existing:
+        keys = existing.drop_duplicates(["fold_id", "horizon_days"])
+        stored = {
+            (int(f), int(h)): str(d) for f, h, d in zip(keys["fold_id"], keys["horizon_days"], keys["input_digest"])
+        }
     weights = []
     for h in s.horizons:
         pan = _oof_panel(m, t, sigma, h, qs, names)
         blocks = walk_forward_blocks(pan.idx[pan.realised], start, s.block_months)
         for fid, cut, end in blocks.itertuples(index=False):
             train = pan.realised & (pan.tvals < np.datetime64(cut))
+            digest = _block_digest(pan, train, pd.Timestamp(cut), pd.Timestamp(end), qs, names, s)
+            if stored.get((int(fid), int(h))) == digest:
+                continue
             b, w, n_train = _fit_block(pan.Z, pan.present, pan.idx, pan.zy, pan.scale, train, cut, qs, s)
-            weights.append(_weight_rows(int(fid), cut, end, h, qs, names, b, w, n_train))
+            weights.append(_weight_rows(int(fid), cut, end, h, qs, names, b, w, n_train).assign(input_digest=digest))
         live = _live_panel(m, sigma, h, qs, names)
         if len(live):
             cut = pd.Timestamp(live.index.min())
             train = pan.realised & (pan.tvals < np.datetime64(cut))
             b, w, n_train = _fit_block(pan.Z, pan.present, pan.idx, pan.zy, pan.scale, train, cut, qs, s)
-            weights.append(_weight_rows(-1, cut, None, h, qs, names, b, w, n_train))
+            digest = _block_digest(pan, train, cut, None, qs, names, s)
+            weights.append(_weight_rows(-1, cut, None, h, qs, names, b, w, n_train).assign(input_digest=digest))
     if not weights:
         return pd.DataFrame(columns=list(WEIGHT_COLUMNS))
     return pd.concat(weights, ignore_index=True)
+
+
+def _block_digest(
+    pan: _Panel,
+    train: np.ndarray,
+    cut: pd.Timestamp,
+    end: pd.Timestamp | None,
+    qs: list[float],
+    names: list[str],
+    s: MetaSettings,
+) -> str:
+    """Digest of everything a block's fit reads: its training panel, members, levels, dates and settings."""
+    return digest_parts(
+        "meta.block.v1",
+        names,
+        qs,
+        str(cut.date()),
+        str(end.date()) if end is not None else None,
+        repr(s),
+        np.ascontiguousarray(pan.Z[:, train, :]),
+        np.ascontiguousarray(pan.present[train]),
+        np.ascontiguousarray(pan.zy[train]),
+        np.ascontiguousarray(pan.scale[train]),
+        pan.idx[train].asi8,
+    )[:32]
 
 
 def predict_meta(

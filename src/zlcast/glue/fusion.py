@@ -87,13 +87,21 @@ def meta_members_table(
 
 
 def meta_weights_table(
-    members: pd.DataFrame, features: pd.DataFrame, targets: pd.DataFrame, meta: Mapping[str, Any] | None
+    members: pd.DataFrame,
+    features: pd.DataFrame,
+    targets: pd.DataFrame,
+    existing: pd.DataFrame | None,
+    meta: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
-    """L1 fits: member weights and intercepts per walk-forward block, horizon and quantile (block -1: live)."""
+    """L1 fits: member weights and intercepts per walk-forward block, horizon and quantile (block -1: live).
+
+    Incremental: blocks of ``existing`` (the stored table) whose training inputs are unchanged are not refitted;
+    the result holds the new, changed and live blocks, which dbt merges on ``(fold_id, horizon_days)``.
+    """
     from zlcast.forecast.meta import fit_meta_weights
 
     zl, t = targets_frame(features, targets)
-    return fit_meta_weights(members, t, zl, project_from_meta(meta).meta_settings())
+    return fit_meta_weights(members, t, zl, project_from_meta(meta).meta_settings(), existing)
 
 
 def meta_table(
@@ -248,56 +256,99 @@ def risk_scenarios_table(mc: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd
     return summary
 
 
-def var_backtest_table(
+#: Columns of ``ml_var_forecasts``: one row per scored origin and horizon.
+VAR_FORECAST_COLUMNS: tuple[str, ...] = (
+    "as_of_date",
+    "horizon_days",
+    "spot_close",
+    "var95_loss",
+    "var99_loss",
+    "realized_loss",
+    "row_digest",
+)
+
+
+def _row_digests(frame: pd.DataFrame, columns: list[str], salt: str) -> pd.Series:
+    """A digest per row of the given columns (hex text), salted with what else defines the row's result."""
+    hashed = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy(dtype="uint64")
+    return pd.Series([f"{salt}:{h:016x}" for h in hashed], index=frame.index)
+
+
+def var_forecasts_table(
     dist: pd.DataFrame,
     features: pd.DataFrame,
     targets: pd.DataFrame,
+    existing: pd.DataFrame | None,
     meta: Mapping[str, Any] | None,
     n_paths: int = 2_000,
 ) -> pd.DataFrame:
-    """VaR backtest of the final forecast over the OOF origins from ``eval_start`` (long position, losses vs spot).
+    """VaR95/VaR99 of a long position for every scored origin (OOF, from ``eval_start``) and horizon.
 
-    VaR95/VaR99 per origin come from the Monte Carlo distribution of that origin (paths matched to its forecast
-    quantiles; GARCH dynamics refitted once a year on data up to the origin's year start).
+    Each origin's VaR comes from its own Monte Carlo distribution: ``n_paths`` paths matched to its forecast
+    quantiles, GARCH(1,1)-t dynamics fitted on the returns before the origin's year, seeded by (seed, origin
+    date) so that an origin's result does not depend on which other origins are computed in the same run.
+
+    Incremental: rows of ``existing`` (the table as stored by the previous build) whose forecast row is unchanged
+    (same ``row_digest`` of quantiles, spot and settings) are not recomputed; the result holds only the origins
+    that are new or changed (every horizon of such an origin), which dbt merges on ``(as_of_date,
+    horizon_days)``. A full refresh recomputes everything and gives the same rows.
     """
     from zlcast.risk.montecarlo import fit_dynamics, simulate_paths
-    from zlcast.risk.var import var_backtest
 
     project = project_from_meta(meta)
     zl, t = targets_frame(features, targets)
     d = as_datetime(dist, "as_of_date")
-    oof = d[(d["split"] == "oof") & (d["as_of_date"] >= project.eval_start)]
-    r = _daily_returns(zl)
-    rng = np.random.default_rng(project.seed)
+    oof = d[(d["split"] == "oof") & (d["as_of_date"] >= project.eval_start)].sort_values(["as_of_date", "horizon_days"])
     qcols = quantile_columns(project, "q")
-    out, dyn_year, dyn = [], None, None
-    for key, g in oof.groupby("as_of_date", sort=True):
+    oof = oof.assign(row_digest=_row_digests(oof, [*qcols, "spot_close", "horizon_days"], f"n{n_paths}s{project.seed}"))
+    todo = oof
+    if existing is not None and len(existing):
+        known = as_datetime(existing, "as_of_date")[["as_of_date", "horizon_days", "row_digest"]]
+        merged = oof.merge(known, on=["as_of_date", "horizon_days", "row_digest"], how="left", indicator=True)
+        changed = set(merged.loc[merged["_merge"] == "left_only", "as_of_date"])
+        todo = oof[oof["as_of_date"].isin(changed)]
+    r = _daily_returns(zl)
+    realized = t.rename(columns={"trade_date": "as_of_date"})[["as_of_date", "horizon_days", "fwd_log_return"]]
+    out, dynamics = [], {}
+    for key, g in todo.groupby("as_of_date", sort=True):
         as_of = pd.Timestamp(key)  # type: ignore[arg-type]  # group keys of a datetime column
-        hist = r[r.index <= as_of].to_numpy()
-        if dyn_year != as_of.year:
-            dyn = fit_dynamics(r[r.index < pd.Timestamp(as_of.year, 1, 1)].to_numpy())
-            dyn_year = as_of.year
-        g = g.sort_values("horizon_days")
+        if as_of.year not in dynamics:
+            dynamics[as_of.year] = fit_dynamics(r[r.index < pd.Timestamp(as_of.year, 1, 1)].to_numpy())
+        rng = np.random.default_rng([project.seed, as_of.toordinal()])
         anchors = _anchors(g, qcols)
         paths = simulate_paths(
-            anchors, project.quantiles, hist, n_paths=n_paths, horizon=max(anchors), rng=rng, dynamics=dyn
+            anchors,
+            project.quantiles,
+            r[r.index <= as_of].to_numpy(),
+            n_paths=n_paths,
+            horizon=max(anchors),
+            rng=rng,
+            dynamics=dynamics[as_of.year],
         )
         spot = float(g["spot_close"].iloc[0])
-        for h in anchors:
-            pnl = spot * (np.exp(paths[:, h - 1]) - 1.0)
+        for h, digest in zip(g["horizon_days"], g["row_digest"]):
+            pnl = spot * (np.exp(paths[:, int(h) - 1]) - 1.0)
             out.append(
                 {
                     "as_of_date": as_of,
-                    "horizon_days": h,
+                    "horizon_days": int(h),
+                    "spot_close": spot,
                     "var95_loss": -np.quantile(pnl, 0.05),
                     "var99_loss": -np.quantile(pnl, 0.01),
+                    "row_digest": digest,
                 }
             )
-    v = pd.DataFrame(out)
-    realized = t.rename(columns={"trade_date": "as_of_date"})[["as_of_date", "horizon_days", "fwd_log_return"]]
+    v = pd.DataFrame(out, columns=[c for c in VAR_FORECAST_COLUMNS if c != "realized_loss"])
     v = v.merge(realized, on=["as_of_date", "horizon_days"], how="left")
-    v = v.merge(oof[["as_of_date", "horizon_days", "spot_close"]], on=["as_of_date", "horizon_days"])
     v["realized_loss"] = -v["spot_close"] * (np.exp(v["fwd_log_return"]) - 1.0)
+    return v[list(VAR_FORECAST_COLUMNS)].astype({"horizon_days": "int64"})
+
+
+def var_backtest_table(var_forecasts: pd.DataFrame) -> pd.DataFrame:
+    """VaR backtest of the final forecast per horizon and level (exceedances, Kupiec, Christoffersen, Basel)."""
+    from zlcast.risk.var import var_backtest
+
+    v = as_datetime(var_forecasts, "as_of_date")
     return var_backtest(v[["as_of_date", "horizon_days", "var95_loss", "var99_loss", "realized_loss"]])
 
 

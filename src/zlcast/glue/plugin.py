@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from zlcast.data.contract import validate_data_dir
 from zlcast.data.demo_data import write_demo_data
+from zlcast.data.gates import check_data_dir, data_fingerprint
 
 LOG = logging.getLogger("zlcast.glue.plugin")
 _TRUE = {"1", "true", "yes", "on"}
@@ -68,11 +69,17 @@ class Plugin(BasePlugin):
         )
         if is_demo:
             write_demo_data(data_dir)
-        validate_data_dir(
-            data_dir,
-            Path(plugin_config.get("roots_seed", "seeds/futures_roots.csv")),
-            Path(plugin_config.get("macro_seed", "seeds/macro_series.csv")),
-        )
+        validated = os.environ.get("ZL_VALIDATED_FINGERPRINT")
+        if validated and validated == data_fingerprint(data_dir):
+            LOG.info("data directory %s validated by zlcast refresh; not validated again", data_dir)
+        else:
+            _, gates = check_data_dir(
+                data_dir,
+                Path(plugin_config.get("roots_seed", "seeds/futures_roots.csv")),
+                Path(plugin_config.get("macro_seed", "seeds/macro_series.csv")),
+            )
+            for warning in gates.warnings:
+                LOG.warning("%s", warning)
         if str(plugin_config.get("preimport_autogluon", "true")).lower() in _TRUE:
             for module in PREIMPORT:
                 importlib.import_module(module)

@@ -16,6 +16,7 @@ from zlcast.forecast.meta import (
     SLOWVOL_MEMBER,
     MetaSettings,
     attribution,
+    fit_meta_weights,
     fit_predict_meta,
     fit_qra,
     garch_sigma,
@@ -282,3 +283,35 @@ def test_settings_accept_dbt_text() -> None:
     assert s.halflife_days is None and s.horizons == (5, 20) and s.start == pd.Timestamp("2018-01-01")
     with pytest.raises(ValueError, match="l1_penalty"):
         MetaSettings(l1_penalty="abc")  # type: ignore[arg-type]
+
+
+def _merge(stored: pd.DataFrame, new: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """What dbt's delete+insert does with an incremental model's result."""
+    gone = stored.merge(new[keys].drop_duplicates(), on=keys, how="left", indicator=True)["_merge"] == "left_only"
+    return pd.concat([stored[gone.to_numpy()], new], ignore_index=True)
+
+
+def test_an_incremental_fit_refits_only_the_live_blocks_and_equals_a_full_fit(
+    frames: tuple[pd.DataFrame, ...], fitted: tuple[pd.DataFrame, ...]
+) -> None:
+    zl, targets, _ = frames
+    members, _, weights = fitted
+    again = fit_meta_weights(members, targets, zl, _settings(), existing=weights)
+    assert set(again["fold_id"]) == {-1}
+    merged = _merge(weights, again, ["fold_id", "horizon_days"])
+    key = ["fold_id", "horizon_days", "quantile", "member"]
+    pd.testing.assert_frame_equal(merged.sort_values(key).reset_index(drop=True),
+                                  weights.sort_values(key).reset_index(drop=True))
+
+
+def test_a_block_whose_training_inputs_changed_is_refitted(
+    frames: tuple[pd.DataFrame, ...], fitted: tuple[pd.DataFrame, ...]
+) -> None:
+    zl, targets, _ = frames
+    members, _, weights = fitted
+    first = weights[weights["fold_id"] >= 0].sort_values("cutoff")["cutoff"].iloc[0]
+    early = targets["target_date"] < first
+    t2 = targets.copy()
+    t2.loc[early, "fwd_log_return"] *= 1.5  # outcomes every block trained on
+    again = fit_meta_weights(members, t2, zl, _settings(), existing=weights)
+    assert set(again["fold_id"]) == set(weights["fold_id"])

@@ -21,6 +21,8 @@ from zlcast.glue.fusion import (
     meta_table,
     meta_weights_table,
     procurement_signal_table,
+    var_backtest_table,
+    var_forecasts_table,
 )
 from zlcast.settings import QUANTILES as LEVELS
 
@@ -76,7 +78,7 @@ def _chain(zl: pd.DataFrame) -> dict[str, pd.DataFrame]:
     l0 = _l0(zl, targets)
     rw = rw_ewma_quantiles(zl, H, LEVELS)
     members = meta_members_table(l0, rw, features, META)
-    weights = meta_weights_table(members, features, targets, META)
+    weights = meta_weights_table(members, features, targets, None, META)
     preds = meta_table(members, weights, features, targets, META)
     final = ensemble_table(preds, l0, features, targets, META)
     dist = distribution_table(final, features, META)
@@ -116,3 +118,26 @@ def test_rows_up_to_d_unchanged_when_prices_after_d_change(
     # ... while the rows after d do move (the test can fail)
     later = lambda f: f[f["as_of_date"] > d].sort_values(["split", "horizon_days", "as_of_date"])  # noqa: E731
     assert not np.allclose(later(tables["distribution"])["p90"], later(tables2["distribution"])["p90"])
+
+
+def test_var_forecasts_of_a_daily_run_equal_a_full_recomputation(base) -> None:  # type: ignore[no-untyped-def]
+    zl, tables = base
+    dist = tables["distribution"]
+    targets = synthetic_targets(zl, H)
+    features = pd.DataFrame(
+        {"trade_date": zl["trade_date"], "is_valid_origin": True, "core__zl_log_close": zl["log_close"]}
+    )
+    full = var_forecasts_table(dist, features, targets, None, META, n_paths=300)
+    origins = sorted(full["as_of_date"].unique())
+    assert len(origins) > 20
+    # yesterday's table lacks the last origin, and one stored row was computed from another forecast
+    yesterday = full[full["as_of_date"] < origins[-1]].copy()
+    yesterday.loc[yesterday.index[0], "row_digest"] = "stale"
+    today = var_forecasts_table(dist, features, targets, yesterday, META, n_paths=300)
+    assert set(today["as_of_date"]) == {origins[-1], yesterday["as_of_date"].iloc[0]}
+    keep = ~yesterday.set_index(["as_of_date", "horizon_days"]).index.isin(
+        today.set_index(["as_of_date", "horizon_days"]).index)
+    merged = pd.concat([yesterday[keep], today]).sort_values(["as_of_date", "horizon_days"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(merged, full.sort_values(["as_of_date", "horizon_days"]).reset_index(drop=True))
+    stats = var_backtest_table(merged)
+    assert set(stats["level"]) == {0.95, 0.99} and (stats["n_obs"] > 0).all()
