@@ -50,6 +50,7 @@ def _validate(args: argparse.Namespace) -> int:
         f"{data_dir}: OK ({report.futures_rows} futures rows, {report.macro_rows} macro rows, "
         f"{report.event_rows} events)"
     )
+    print(report.macro_layout_line())
     for warning in report.warnings:
         print(f"warning: {warning}")
     return 0
