@@ -51,6 +51,8 @@ def _validate(args: argparse.Namespace) -> int:
         f"{report.event_rows} events)"
     )
     print(report.macro_layout_line())
+    for line in report.optional_files:
+        print(line)
     for warning in report.warnings:
         print(f"warning: {warning}")
     return 0

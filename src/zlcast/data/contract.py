@@ -5,8 +5,8 @@ A data directory has the layout of the shared market data set::
     futures_daily.parquet          one row per (root, trade_date)
     macro/*.csv                    one of three layouts (see below)
     trade_policy_events.csv        header ``event_date,event,direction,source``
-    epa_rin_prices_d6.csv          optional: EPA EMTS D6 RIN price export, raw (see :mod:`zlcast.data.epa_rins`)
-    cftc_cot.csv                   optional: header starting ``report_date,managed_money_net``
+    epa_rin_prices_d6.csv          optional: EPA EMTS D6 RIN price export, as exported (:func:`check_epa_rin_export`)
+    cftc_cot.csv                   optional: columns report_date, managed_money_net (:func:`check_cftc_cot`)
 
 Macro file layouts (:func:`macro_layout`), one series per file:
 
@@ -43,7 +43,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 __all__ = [
+    "CFTC_COT_FILE",
     "DEFAULT_MAX_GAP_DAYS",
+    "EPA_RIN_FILE",
+    "EPA_RIN_HEADER",
     "EVENTS_FILE",
     "EVENTS_HEADER",
     "EVENT_DIRECTIONS",
@@ -58,6 +61,8 @@ __all__ = [
     "DataContractError",
     "RootCoverage",
     "SeriesCoverage",
+    "check_cftc_cot",
+    "check_epa_rin_export",
     "macro_layout",
     "validate_data_dir",
 ]
@@ -76,6 +81,19 @@ MACRO_LAYOUTS: Mapping[str, str] = {
     "fred_download": "FRED CSV download, latest vintage (release-lag rule)",
 }
 _SERIES_TOKEN = r"^[A-Za-z0-9_.]+$"
+
+EPA_RIN_FILE = "epa_rin_prices_d6.csv"
+#: Header of EPA's EMTS "RIN Trades and Price Information" export, as exported (fields quoted in the rows).
+EPA_RIN_HEADER: tuple[str, ...] = (
+    "Transfer Date by Week",
+    "Transfer Year",
+    "RIN Year",
+    "Fuel (D Code)",
+    "QAP Service Type",
+    "RIN Price",
+)
+EPA_QAP_TYPES: frozenset[str] = frozenset({"Unverified", "Q-RIN"})
+CFTC_COT_FILE = "cftc_cot.csv"
 EVENTS_HEADER: tuple[str, ...] = ("event_date", "event", "direction", "source")
 EVENT_DIRECTIONS: frozenset[str] = frozenset({"escalation", "de-escalation"})
 
@@ -207,6 +225,8 @@ class ContractReport:
         Per-series coverage, sorted by series id.
     event_rows : int
         Rows of ``trade_policy_events.csv``.
+    optional_files : tuple of str
+        One line per optional file present and valid (``epa_rin_prices_d6.csv: 2158 rows, weeks ...``).
     events_first_date, events_last_date : date or None
         Event-date range (None when the file has no rows).
     warnings : tuple[str, ...]
@@ -224,6 +244,7 @@ class ContractReport:
     events_first_date: date | None
     events_last_date: date | None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    optional_files: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def macro_first_date(self) -> date | None:
@@ -260,6 +281,7 @@ class ContractReport:
             f"{self.macro_first_date} .. {self.macro_last_date}",
             self.macro_layout_line(),
             f"{EVENTS_FILE}: {self.event_rows} events, {self.events_first_date} .. {self.events_last_date}",
+            *self.optional_files,
         ]
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -918,6 +940,157 @@ def _check_events(data_dir: Path) -> tuple[list[str], list[str], int, date | Non
 
 
 # --------------------------------------------------------------------------------------
+# optional files
+# --------------------------------------------------------------------------------------
+
+
+def _rows_fmt(frame: pd.DataFrame, mask: Any, column: str) -> str:
+    """``N row(s): line L: 'value'; ...`` for rows of a pandas frame read with a header (line = index + 2)."""
+    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+    ex = [f"line {i + 2}: {frame[column].iloc[i]!r}" for i in idx[:_MAX_EXAMPLES]]
+    return _fmt(len(idx), ex)
+
+
+def check_epa_rin_export(path: Path, label: str = EPA_RIN_FILE) -> tuple[list[str], list[str], str]:
+    """Validate an EPA EMTS D6 RIN price export in its raw layout (no reshaping).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV as exported: header :data:`EPA_RIN_HEADER`, dates M/D/YYYY (the Monday of the transfer week),
+        years, fuel code D6, QAP service type, price text with a ``$``.
+    label : str, optional
+        Name used in messages.
+
+    Returns
+    -------
+    tuple of (list of str, list of str, str)
+        Problems, warnings (unknown QAP service types are ignored by the models) and a one-line summary.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        return [f"{label}: not readable as CSV ({' '.join(str(exc).split())})"], [], ""
+    if tuple(frame.columns) != EPA_RIN_HEADER:
+        return (
+            [
+                f"{label}: wrong header: found {','.join(frame.columns)!r}, expected the EPA EMTS export header "
+                f"{','.join(EPA_RIN_HEADER)!r}"
+            ],
+            [],
+            "",
+        )
+    problems: list[str] = []
+    warnings: list[str] = []
+    text = frame.apply(lambda c: c.str.strip())
+    week = pd.to_datetime(text["Transfer Date by Week"], format="%m/%d/%Y", errors="coerce")
+    bad = week.isna()
+    if bad.any():
+        problems.append(
+            f"{label}: column Transfer Date by Week: not a M/D/YYYY date in "
+            f"{_rows_fmt(frame, bad, 'Transfer Date by Week')}"
+        )
+    not_monday = ~bad & (week.dt.dayofweek != 0)
+    if not_monday.any():
+        problems.append(
+            f"{label}: column Transfer Date by Week: not a Monday in "
+            f"{_rows_fmt(frame, not_monday, 'Transfer Date by Week')}"
+        )
+    years = {}
+    for column in ("Transfer Year", "RIN Year"):
+        years[column] = pd.to_numeric(text[column].where(text[column].str.fullmatch(r"\d{4}")), errors="coerce")
+        if years[column].isna().any():
+            problems.append(f"{label}: column {column}: not a year in {_rows_fmt(frame, years[column].isna(), column)}")
+    far = ~bad & (
+        (years["Transfer Year"] < week.dt.year) | (years["Transfer Year"] > (week + pd.Timedelta(days=6)).dt.year)
+    )
+    if far.any():
+        problems.append(
+            f"{label}: column Transfer Year: not the year of the transfer week in "
+            f"{_rows_fmt(frame, far, 'Transfer Year')}"
+        )
+    other_fuel = text["Fuel (D Code)"] != "D6"
+    if other_fuel.any():
+        problems.append(
+            f"{label}: column Fuel (D Code): not D6 (this input is EPA's D6 export) in "
+            f"{_rows_fmt(frame, other_fuel, 'Fuel (D Code)')}"
+        )
+    price_ok = text["RIN Price"].str.fullmatch(r"\$\d{1,3}(,\d{3})*(\.\d+)?")
+    if (~price_ok).any():
+        problems.append(
+            f"{label}: column RIN Price: not a dollar price like '$1.02' in {_rows_fmt(frame, ~price_ok, 'RIN Price')}"
+        )
+    unknown = ~text["QAP Service Type"].isin(sorted(EPA_QAP_TYPES))
+    if unknown.any():
+        warnings.append(
+            f"{label}: column QAP Service Type: not one of {sorted(EPA_QAP_TYPES)} (rows ignored) in "
+            f"{_rows_fmt(frame, unknown, 'QAP Service Type')}"
+        )
+    key = ["Transfer Date by Week", "Transfer Year", "RIN Year", "QAP Service Type"]
+    dup = text.duplicated(key, keep=False)
+    if dup.any():
+        problems.append(
+            f"{label}: duplicate (transfer week, transfer year, RIN year, QAP service type) rows in "
+            f"{_rows_fmt(frame, dup, 'Transfer Date by Week')}"
+        )
+    first, last = week.min(), week.max()
+    summary = (
+        f"{label}: {len(frame)} rows (EPA D6 RIN export), transfer weeks {first:%Y-%m-%d} .. {last:%Y-%m-%d}"
+        if len(frame) and not bad.all()
+        else f"{label}: no rows"
+    )
+    return problems, warnings, summary
+
+
+def check_cftc_cot(path: Path, label: str = CFTC_COT_FILE) -> tuple[list[str], str]:
+    """Validate the optional ``cftc_cot.csv`` (columns report_date, managed_money_net; more columns allowed).
+
+    Returns
+    -------
+    tuple of (list of str, str)
+        Problems and a one-line summary.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        return [f"{label}: not readable as CSV ({' '.join(str(exc).split())})"], ""
+    missing = [c for c in ("report_date", "managed_money_net") if c not in frame.columns]
+    if missing:
+        return [f"{label}: missing column(s) {', '.join(missing)} (header found: {','.join(frame.columns)!r})"], ""
+    problems = []
+    dates = pd.to_datetime(frame["report_date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        problems.append(f"{label}: column report_date: non-ISO date in {_rows_fmt(frame, dates.isna(), 'report_date')}")
+    net = pd.to_numeric(frame["managed_money_net"], errors="coerce")
+    if net.isna().any():
+        problems.append(
+            f"{label}: column managed_money_net: non-numeric value in "
+            f"{_rows_fmt(frame, net.isna(), 'managed_money_net')}"
+        )
+    dup = frame["report_date"].duplicated(keep=False)
+    if dup.any():
+        problems.append(f"{label}: duplicate report_date in {_rows_fmt(frame, dup, 'report_date')}")
+    summary = f"{label}: {len(frame)} reports, {dates.min():%Y-%m-%d} .. {dates.max():%Y-%m-%d}" if len(frame) else ""
+    return problems, summary
+
+
+def _check_optional(data_dir: Path) -> tuple[list[str], list[str], list[str]]:
+    """Validate the optional files present; return (problems, warnings, summary lines)."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    lines: list[str] = []
+    if (data_dir / EPA_RIN_FILE).is_file():
+        p, w, line = check_epa_rin_export(data_dir / EPA_RIN_FILE)
+        problems, warnings = problems + p, warnings + w
+        lines += [line] if line and not p else []
+    if (data_dir / CFTC_COT_FILE).is_file():
+        p, line = check_cftc_cot(data_dir / CFTC_COT_FILE)
+        problems += p
+        lines += [line] if line and not p else []
+    return problems, warnings, lines
+
+
+# --------------------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------------------
 
@@ -964,8 +1137,9 @@ def validate_data_dir(
     f_problems, f_warnings, f_rows, coverage = _check_futures(data_dir, roots, max_gap_days, known_sparse)
     m_problems, m_warnings, series, m_rows = _check_macro(data_dir, macro)
     e_problems, e_warnings, e_rows, e_first, e_last = _check_events(data_dir)
+    o_problems, o_warnings, o_lines = _check_optional(data_dir)
 
-    problems = f_problems + m_problems + e_problems
+    problems = f_problems + m_problems + e_problems + o_problems
     if problems:
         raise DataContractError(problems, data_dir)
     return ContractReport(
@@ -979,5 +1153,6 @@ def validate_data_dir(
         event_rows=e_rows,
         events_first_date=e_first,
         events_last_date=e_last,
-        warnings=tuple(f_warnings + m_warnings + e_warnings),
+        warnings=tuple(f_warnings + m_warnings + e_warnings + o_warnings),
+        optional_files=tuple(o_lines),
     )

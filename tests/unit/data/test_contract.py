@@ -411,3 +411,66 @@ def test_an_unknown_macro_header_lists_the_three_layouts(data_dir: Path) -> None
         "macro/x.csv: wrong header: found 'DATE,DGS10', expected 'series_id,date,value' (latest vintage), "
         "'series_id,date,value,realtime_start' (ALFRED vintages) or 'observation_date,<SERIES_ID>' (FRED download)"
     ) in message
+
+
+# ---------------------------------------------------------------------------- optional files
+
+
+EPA_HEADER = "Transfer Date by Week,Transfer Year,RIN Year,Fuel (D Code),QAP Service Type,RIN Price\n"
+
+
+def _epa(data_dir: Path, *rows: str) -> None:
+    (data_dir / "epa_rin_prices_d6.csv").write_text(EPA_HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
+
+
+def test_the_raw_epa_export_is_accepted_and_summarised(data_dir: Path) -> None:
+    _epa(
+        data_dir,
+        '"12/30/2024","2024","2024","D6","Unverified","$0.62"',
+        '"12/30/2024","2025","2024","D6","Unverified","$0.65"',
+        '"1/6/2025","2025","2024","D6","Q-RIN","$1,001.50"',
+    )
+    report = validate(data_dir)
+    assert "epa_rin_prices_d6.csv: 3 rows (EPA D6 RIN export), transfer weeks 2024-12-30 .. 2025-01-06" in (
+        report.summary()
+    )
+
+
+def test_epa_export_problems_name_column_and_line(data_dir: Path) -> None:
+    _epa(
+        data_dir,
+        '"6/3/2025","2025","2025","D6","Unverified","$0.92"',  # line 2: a Tuesday
+        '"6/2/2025","2025","2025","D4","Unverified","$0.92"',  # line 3
+        '"6/9/2025","2025","2025","D6","Unverified","0.88"',  # line 4: no $
+        '"6/16/2025","2025","2025","D6","Unverified","$0.88"',
+        '"6/16/2025","2025","2025","D6","Unverified","$0.89"',  # line 6: duplicate key
+        '"13/1/2025","2025","2025","D6","Unverified","$0.88"',  # line 7
+        '"6/23/2025","2027","2025","D6","QAP-A","$0.88"',  # line 8: wrong transfer year; unknown QAP type
+    )
+    message = contract_error(data_dir)
+    assert "epa_rin_prices_d6.csv: column Transfer Date by Week: not a Monday in 1 row(s): line 2: '6/3/2025'" in (
+        message
+    )
+    assert "column Transfer Date by Week: not a M/D/YYYY date in 1 row(s): line 7: '13/1/2025'" in message
+    assert "column Fuel (D Code): not D6 (this input is EPA's D6 export) in 1 row(s): line 3: 'D4'" in message
+    assert "column RIN Price: not a dollar price like '$1.02' in 1 row(s): line 4: '0.88'" in message
+    assert "duplicate (transfer week, transfer year, RIN year, QAP service type) rows in 2 row(s): line 5" in message
+    assert "column Transfer Year: not the year of the transfer week in 1 row(s): line 8: '2027'" in message
+
+
+def test_a_reshaped_epa_file_is_refused(data_dir: Path) -> None:
+    (data_dir / "epa_rin_prices_d6.csv").write_text("date,d6_usd\n2025-06-02,0.92\n", encoding="utf-8")
+    assert "epa_rin_prices_d6.csv: wrong header: found 'date,d6_usd', expected the EPA EMTS export header" in (
+        contract_error(data_dir)
+    )
+
+
+def test_cftc_cot_file_is_checked(data_dir: Path) -> None:
+    (data_dir / "cftc_cot.csv").write_text(
+        "report_date,managed_money_net,managed_money_long,managed_money_short\n"
+        "2025-06-03,64104,104211,40107\n2025/06/10,1,2,1\n",
+        encoding="utf-8",
+    )
+    assert "cftc_cot.csv: column report_date: non-ISO date in 1 row(s): line 3: '2025/06/10'" in contract_error(
+        data_dir
+    )

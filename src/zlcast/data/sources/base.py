@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-__all__ = ["FetchResult", "Source", "SourceError", "relative", "write_atomic"]
+__all__ = ["FetchResult", "Source", "SourceError", "relative", "write_atomic", "write_text_atomic"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,8 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write UTF-8 text to ``path`` atomically (see :func:`write_atomic`)."""
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

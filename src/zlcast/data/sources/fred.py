@@ -28,7 +28,7 @@ import pandas as pd
 import requests
 
 from zlcast.data.contract import MACRO_DIR, VINTAGE_HEADER, macro_layout
-from zlcast.data.sources.base import FetchResult, SourceError, write_atomic
+from zlcast.data.sources.base import FetchResult, SourceError, write_text_atomic
 from zlcast.data.sources.transport import RetryPolicy, describe_failure
 
 __all__ = [
@@ -315,7 +315,7 @@ class FredSource:
         files = {}
         for series_id, (rows, added, stale) in staged.items():
             target = Path(work_dir) / MACRO_DIR / f"{series_id}.csv"
-            write_atomic(target, lambda tmp, s=series_id, r=rows: tmp.write_text(_to_csv(s, r), encoding="utf-8"))
+            write_text_atomic(target, _to_csv(series_id, rows))
             for path in stale:
                 (Path(work_dir) / MACRO_DIR / path.name).unlink(missing_ok=True)
             files[f"{MACRO_DIR}/{series_id}.csv"] = added
