@@ -689,14 +689,21 @@ def _line_examples(csv_file: _TextCsv, mask: np.ndarray, column: str) -> str:
 
 
 def _iso_dates(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Parse ISO ``YYYY-MM-DD`` strings; return (valid mask, ``datetime64[D]`` values, NaT where invalid)."""
-    parsed = pc.strptime(values, format="%Y-%m-%d", unit="s", error_is_null=True)
+    """Parse ISO ``YYYY-MM-DD`` strings; return (valid mask, ``datetime64[D]`` values, NaT where invalid).
+
+    Each distinct string is parsed once (a vintage file repeats its dates hundreds of times).
+    """
+    distinct = pc.unique(values)
+    parsed = pc.strptime(distinct, format="%Y-%m-%d", unit="s", error_is_null=True)
     # Arrow normalises impossible days (2020-02-30 -> 2020-03-01): require an exact round trip.
     ok = _np_mask(
-        pc.and_(pc.match_substring_regex(values, _ISO_DATE), pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), values))
+        pc.and_(
+            pc.match_substring_regex(distinct, _ISO_DATE), pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), distinct)
+        )
     )
-    days = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
-    return ok, np.where(ok, days, np.datetime64("NaT"))
+    days = np.where(ok, np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[D]"), np.datetime64("NaT"))
+    position = np.asarray(pc.index_in(values, value_set=distinct).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return ok[position], days[position]
 
 
 def macro_layout(header: Sequence[str]) -> str | None:

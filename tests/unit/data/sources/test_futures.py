@@ -296,3 +296,20 @@ def test_a_gap_between_the_data_and_the_response_is_refused(
     with pytest.raises(SourceError, match=r"^databento: cannot rebuild futures_daily.parquet \(raw files leave a gap"):
         source.fetch(data, work, dt.date(2025, 3, 10))
     assert _digest(work) == before
+
+
+def test_the_cli_loads_refetched_raw_files_with_later_files_win(
+    synthetic_history: tuple[Path, pd.DataFrame, list[dt.date]], tmp_path: Path
+) -> None:
+    from zlcast.cli import main
+
+    data, bars, _ = synthetic_history
+    start, end = session_start(dt.date(2025, 3, 6)), session_end(dt.date(2025, 3, 10))
+    changed = bars.assign(px=bars["px"] + 0.25)
+    _serve(changed, start, end, data / RAW_DIR / "glbx-mdp3-refetch.ohlcv-1h.dbn.zst")
+    out = tmp_path / "f.parquet"
+    assert main(["load-dbn", str(data / RAW_DIR), "--out", str(out)]) == 2  # different bars for the same hours
+    assert main(["load-dbn", str(data / RAW_DIR), "--out", str(out), "--later-files-win"]) == 0
+    loaded = pd.read_parquet(out).set_index(["root", "trade_date"])
+    assert loaded.loc[("ZL", dt.date(2025, 3, 5)), "close"] == pytest.approx(52.22)  # first file (day 3, hour 22)
+    assert loaded.loc[("ZL", dt.date(2025, 3, 6)), "close"] == pytest.approx(53.22 + 0.25)  # refetched
