@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-__all__ = ["FetchResult", "Source", "SourceError", "relative", "write_atomic", "write_text_atomic"]
+__all__ = ["FetchResult", "Source", "SourceError", "write_atomic", "write_text_atomic"]
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,6 @@ class Source(Protocol):
             With one line naming the source and the cause.
         """
         ...
-
-
-def relative(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` as a POSIX string (the keys of :attr:`FetchResult.files`)."""
-    return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:

@@ -254,10 +254,12 @@ class DatabentoSource:
         if end <= start:
             return FetchResult(self.name, endpoint, {}, f"nothing to fetch (data to {existing['trade_date'].max()})")
         raw_dir = Path(work_dir) / RAW_DIR
+        made = [d for d in (raw_dir.parent, raw_dir) if not d.exists()]  # removed again if the fetch fails
         raw_dir.mkdir(parents=True, exist_ok=True)
         final = raw_dir / raw_file_name(start, end)
         part = raw_dir / f".{final.name}.part"
         part.unlink(missing_ok=True)
+        done = False
         try:
             self._download(start, end, part)
             others = [p for p in sorted(raw_dir.glob("*.ohlcv-1h.dbn.zst")) if p.name != final.name]
@@ -267,8 +269,11 @@ class DatabentoSource:
                 raise SourceError(f"databento: cannot rebuild {FUTURES_FILE} ({_one_line(str(exc))})") from exc
             write_atomic(Path(work_dir) / FUTURES_FILE, lambda tmp: write_futures_frame(frame, tmp))
             part.replace(final)
+            done = True
         finally:
             part.unlink(missing_ok=True)
+            for folder in [] if done else reversed(made):
+                folder.rmdir()
         return FetchResult(
             self.name,
             endpoint,

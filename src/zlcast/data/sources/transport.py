@@ -169,7 +169,7 @@ def make_session(policy: RetryPolicy | None = None) -> requests.Session:
     adapter = HTTPAdapter(max_retries=policy.retry())
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.headers["User-Agent"] = "zlcast-refresh (+https://github.com/; data in for a ZL forecast)"
+    session.headers["User-Agent"] = "zlcast-refresh/0.1 (python-requests)"
     return session
 
 

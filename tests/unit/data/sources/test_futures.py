@@ -50,10 +50,10 @@ def _recording(folder: Path, dbn_file: Path) -> Path:
 
 
 def _digest(folder: Path) -> dict[str, str]:
+    """Every path under ``folder``: a file's sha256, or 'dir'."""
     return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
     }
 
 
@@ -264,6 +264,7 @@ def test_unreachable_host(synthetic_history: tuple[Path, pd.DataFrame, list[dt.d
     data, _, _ = synthetic_history
     work = tmp_path / "work"
     shutil.copytree(data, work)
+    shutil.rmtree(work / "raw")  # a data directory without raw files: no folder is left behind either
     before = _digest(work)
     with pytest.raises(SourceError) as info:
         _source(make_session(FAST), gateway=f"http://127.0.0.1:{closed_port()}").fetch(data, work, dt.date(2025, 3, 10))
