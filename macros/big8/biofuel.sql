@@ -1,7 +1,9 @@
 {#- Biofuel bucket: soybean oil against diesel (the biodiesel/renewable diesel feedstock margin proxy).
     BOHO spread (USD/gal) = ZL (US cents/lb) / 100 * 7.5 lb/gal - HO (USD/gal): positive = soybean oil
     dearer than heating oil per gallon. 20-session change, trailing z-score, ZL-HO return correlation.
-    Optional source: RIN prices (rins.csv) would add D4/D6 features; not in the data set (see README). -#}
+    Optional: EPA RIN prices as of their publication (stg_optional__weekly_observations): D6 from the raw EPA export
+    epa_rin_prices_d6.csv (stg_epa__rin_d6_weekly, used from the first day of the second month after the transfer week's
+    month) or rins.csv, D4 from rins.csv; level (USD/RIN) and 20-session change. -#}
 {% macro big8_biofuel(aligned, corr_window=60, zscore_window=252, optional=none) -%}
 with prices as (
 

@@ -15,8 +15,9 @@
 {{ return(result.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
-{#- Adds, to the rows of cte (one per trade_date), each optional series as of its release date and its change over
-    change_n sessions, named by columns: {series_id: feature_name}. Only the series present in `optional` are added. -#}
+{#- Adds, to the rows of cte (one per trade_date), each optional series as of its release date (the newest observation
+    among those released on or before the date) and its change over change_n sessions, named by columns:
+    {series_id: feature_name}. Only the series present in `optional` are added. -#}
 {% macro zl_optional_asof(cte, optional, columns, change_n=20) -%}
 {%- set present = [] -%}
 {%- for series_id, name in columns.items() -%}
@@ -30,7 +31,11 @@ select
     {%- endfor %}
 from {{ cte }}
 {%- for series_id, name in present %}
-asof left join (select release_date, value from {{ optional }} where series_id = '{{ series_id }}') as {{ name }}_src
+asof left join (
+    -- several observations released together (a monthly batch): the newest one
+    select release_date, value from {{ optional }} where series_id = '{{ series_id }}'
+    qualify row_number() over (partition by release_date order by observation_date desc) = 1
+) as {{ name }}_src
     on {{ name }}_src.release_date <= {{ cte }}.trade_date
 {%- endfor %}
 {%- endmacro %}

@@ -2,8 +2,9 @@
 
 Commands
 --------
-load-dbn PATH... --out FILE
-    Build ``futures_daily.parquet`` from Databento ``*.ohlcv-1h.dbn.zst`` files or folders.
+load-dbn PATH... --out FILE [--later-files-win]
+    Build ``futures_daily.parquet`` from Databento ``*.ohlcv-1h.dbn.zst`` files or folders (``--later-files-win``
+    for the overlapping raw responses a refresh keeps in ``raw/databento/``).
 demo-data [--out DIR] [--seed N]
     Write the deterministic synthetic demo data set.
 validate [DIR]
@@ -31,7 +32,7 @@ DEFAULT_DEMO_DIR = Path("state/demo_data")
 def _load_dbn(args: argparse.Namespace) -> int:
     from zlcast.data.dbn import write_futures_daily
 
-    n = write_futures_daily([Path(p) for p in args.paths], Path(args.out))
+    n = write_futures_daily([Path(p) for p in args.paths], Path(args.out), later_files_win=args.later_files_win)
     print(f"wrote {n} rows to {args.out}")
     return 0
 
@@ -53,6 +54,9 @@ def _validate(args: argparse.Namespace) -> int:
         f"{data_dir}: OK ({report.futures_rows} futures rows, {report.macro_rows} macro rows, "
         f"{report.event_rows} events; plausibility gates passed)"
     )
+    print(report.macro_layout_line())
+    for line in report.optional_files:
+        print(line)
     for warning in (*report.warnings, *gates.warnings):
         print(f"warning: {warning}")
     return 0
@@ -66,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load-dbn", help="Databento DBN files -> futures_daily.parquet")
     p.add_argument("paths", nargs="+", help="*.ohlcv-1h.dbn.zst files or folders holding them")
     p.add_argument("--out", required=True, help="output parquet path (written atomically)")
+    p.add_argument(
+        "--later-files-win",
+        action="store_true",
+        help="overlapping files (refresh re-fetches, raw/databento/): a file's range replaces the bars of files "
+        "that start before it, instead of failing on different bars",
+    )
     p.set_defaults(func=_load_dbn)
 
     p = sub.add_parser("demo-data", help="write the synthetic demo data set")

@@ -3,10 +3,20 @@
 A data directory has the layout of the shared market data set::
 
     futures_daily.parquet          one row per (root, trade_date)
-    macro/*.csv                    header ``series_id,date,value``
+    macro/*.csv                    one of three layouts (see below)
     trade_policy_events.csv        header ``event_date,event,direction,source``
+    epa_rin_prices_d6.csv          optional: EPA EMTS D6 RIN price export, as exported (:func:`check_epa_rin_export`)
+    cftc_cot.csv                   optional: columns report_date, managed_money_net (:func:`check_cftc_cot`)
 
-Other files (``rins.csv``, ``cftc_cot.csv``, ``futures_hourly_sample/`` ...) are ignored.
+Macro file layouts (:func:`macro_layout`), one series per file:
+
+* ``series_id,date,value``: the latest vintage (values as revised up to the download); the models use each
+  value from the release date of seed ``macro_series`` (release-lag rule);
+* ``series_id,date,value,realtime_start``: ALFRED vintages (point in time), one row per value and the date
+  FRED first published it; several rows per date when the value was revised;
+* ``observation_date,<SERIES_ID>``: FRED's own CSV download (``.`` or empty = missing), a latest vintage.
+
+Other files (``rins.csv``, ``futures_hourly_sample/``, ``raw/`` ...) are ignored.
 
 :func:`validate_data_dir` checks every file, collects all problems and raises one
 :class:`DataContractError` listing them (file, column and up to five example rows per
@@ -17,6 +27,7 @@ so the real 248k-row data set validates in well under a second.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,7 +43,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 __all__ = [
+    "CFTC_COT_FILE",
     "DEFAULT_MAX_GAP_DAYS",
+    "EPA_RIN_FILE",
+    "EPA_RIN_HEADER",
     "EVENTS_FILE",
     "EVENTS_HEADER",
     "EVENT_DIRECTIONS",
@@ -41,10 +55,15 @@ __all__ = [
     "KNOWN_SPARSE_HISTORY",
     "MACRO_DIR",
     "MACRO_HEADER",
+    "MACRO_LAYOUTS",
+    "VINTAGE_HEADER",
     "ContractReport",
     "DataContractError",
     "RootCoverage",
     "SeriesCoverage",
+    "check_cftc_cot",
+    "check_epa_rin_export",
+    "macro_layout",
     "validate_data_dir",
 ]
 
@@ -53,6 +72,28 @@ MACRO_DIR = "macro"
 EVENTS_FILE = "trade_policy_events.csv"
 
 MACRO_HEADER: tuple[str, ...] = ("series_id", "date", "value")
+VINTAGE_HEADER: tuple[str, ...] = (*MACRO_HEADER, "realtime_start")
+FRED_DOWNLOAD_DATE = "observation_date"
+#: Macro file layouts: name -> description (used in messages and in ``zlcast validate``).
+MACRO_LAYOUTS: Mapping[str, str] = {
+    "vintage": "point in time (ALFRED vintages, used from realtime_start + 1 day)",
+    "latest": "latest vintage (used from the release-lag date of seed macro_series)",
+    "fred_download": "FRED CSV download, latest vintage (release-lag rule)",
+}
+_SERIES_TOKEN = r"^[A-Za-z0-9_.]+$"
+
+EPA_RIN_FILE = "epa_rin_prices_d6.csv"
+#: Header of EPA's EMTS "RIN Trades and Price Information" export, as exported (fields quoted in the rows).
+EPA_RIN_HEADER: tuple[str, ...] = (
+    "Transfer Date by Week",
+    "Transfer Year",
+    "RIN Year",
+    "Fuel (D Code)",
+    "QAP Service Type",
+    "RIN Price",
+)
+EPA_QAP_TYPES: frozenset[str] = frozenset({"Unverified", "Q-RIN"})
+CFTC_COT_FILE = "cftc_cot.csv"
 EVENTS_HEADER: tuple[str, ...] = ("event_date", "event", "direction", "source")
 EVENT_DIRECTIONS: frozenset[str] = frozenset({"escalation", "de-escalation"})
 
@@ -146,9 +187,13 @@ class SeriesCoverage:
     file : str
         File (relative to the data directory) holding the series.
     rows : int
-        Number of valid observations.
+        Number of valid observations (distinct observation dates).
     first_date, last_date : date
         First and last observation date.
+    layout : str
+        ``vintage``, ``latest`` or ``fred_download`` (see :data:`MACRO_LAYOUTS`).
+    vintages : int
+        Rows of a vintage file (values including revisions); equal to ``rows`` otherwise.
     """
 
     series_id: str
@@ -156,6 +201,8 @@ class SeriesCoverage:
     rows: int
     first_date: date
     last_date: date
+    layout: str = "latest"
+    vintages: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,6 +225,8 @@ class ContractReport:
         Per-series coverage, sorted by series id.
     event_rows : int
         Rows of ``trade_policy_events.csv``.
+    optional_files : tuple of str
+        One line per optional file present and valid (``epa_rin_prices_d6.csv: 2158 rows, weeks ...``).
     events_first_date, events_last_date : date or None
         Event-date range (None when the file has no rows).
     warnings : tuple[str, ...]
@@ -195,6 +244,7 @@ class ContractReport:
     events_first_date: date | None
     events_last_date: date | None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    optional_files: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def macro_first_date(self) -> date | None:
@@ -205,6 +255,16 @@ class ContractReport:
     def macro_last_date(self) -> date | None:
         """Last observation date over all macro series (None without series)."""
         return max((s.last_date for s in self.macro_series), default=None)
+
+    def macro_layout_line(self) -> str:
+        """One line saying which macro series are point in time and which are latest vintages."""
+        groups: dict[str, list[str]] = {}
+        for s in self.macro_series:
+            groups.setdefault(s.layout, []).append(s.series_id)
+        parts = [
+            f"{MACRO_LAYOUTS[k]}: {', '.join(v)}" for k, v in sorted(groups.items(), key=lambda kv: kv[0] != "vintage")
+        ]
+        return f"{MACRO_DIR}/ layouts: " + ("; ".join(parts) if parts else "no series")
 
     def summary(self) -> str:
         """Return a short human-readable summary (several lines).
@@ -219,7 +279,9 @@ class ContractReport:
             f"{self.futures_first_date} .. {self.futures_last_date}",
             f"{MACRO_DIR}/: {self.macro_rows} observations, {len(self.macro_series)} series, "
             f"{self.macro_first_date} .. {self.macro_last_date}",
+            self.macro_layout_line(),
             f"{EVENTS_FILE}: {self.event_rows} events, {self.events_first_date} .. {self.events_last_date}",
+            *self.optional_files,
         ]
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -627,49 +689,108 @@ def _line_examples(csv_file: _TextCsv, mask: np.ndarray, column: str) -> str:
 
 
 def _iso_dates(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Parse ISO ``YYYY-MM-DD`` strings; return (valid mask, ``datetime64[D]`` values, NaT where invalid)."""
-    parsed = pc.strptime(values, format="%Y-%m-%d", unit="s", error_is_null=True)
+    """Parse ISO ``YYYY-MM-DD`` strings; return (valid mask, ``datetime64[D]`` values, NaT where invalid).
+
+    Each distinct string is parsed once (a vintage file repeats its dates hundreds of times).
+    """
+    distinct = pc.unique(values)
+    parsed = pc.strptime(distinct, format="%Y-%m-%d", unit="s", error_is_null=True)
     # Arrow normalises impossible days (2020-02-30 -> 2020-03-01): require an exact round trip.
     ok = _np_mask(
-        pc.and_(pc.match_substring_regex(values, _ISO_DATE), pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), values))
+        pc.and_(
+            pc.match_substring_regex(distinct, _ISO_DATE), pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), distinct)
+        )
     )
-    days = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
-    return ok, np.where(ok, days, np.datetime64("NaT"))
+    days = np.where(ok, np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[D]"), np.datetime64("NaT"))
+    position = np.asarray(pc.index_in(values, value_set=distinct).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return ok[position], days[position]
 
 
-def _duplicate_observations(valid: pd.DataFrame, label: str) -> list[str]:
-    """Return a problem listing duplicate (series_id, date) keys of one file with their lines."""
-    dup = valid.duplicated(["series_id", "date"], keep=False)
+def macro_layout(header: Sequence[str]) -> str | None:
+    """Layout of a macro CSV from its header fields (None when unknown).
+
+    Returns
+    -------
+    str or None
+        ``latest`` (``series_id,date,value``), ``vintage`` (``series_id,date,value,realtime_start``),
+        ``fred_download`` (``observation_date,<SERIES_ID>``).
+    """
+    fields = tuple(f.strip() for f in header)
+    if fields == MACRO_HEADER:
+        return "latest"
+    if fields == VINTAGE_HEADER:
+        return "vintage"
+    if len(fields) == 2 and fields[0] == FRED_DOWNLOAD_DATE and re.match(_SERIES_TOKEN, fields[1]):
+        return "fred_download"
+    return None
+
+
+def _macro_header(path: Path, label: str) -> tuple[str | None, list[str], str | None]:
+    """Read the header of a macro file; return (layout, fields, problem)."""
+    with path.open("rb") as fh:
+        first = fh.readline()
+    expected = (
+        f"expected {','.join(MACRO_HEADER)!r} (latest vintage), {','.join(VINTAGE_HEADER)!r} (ALFRED vintages) "
+        f"or '{FRED_DOWNLOAD_DATE},<SERIES_ID>' (FRED download)"
+    )
+    if not first:
+        return None, [], f"{label}: empty file ({expected})"
+    try:
+        text = first.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return None, [], f"{label}: header is not UTF-8 text ({expected})"
+    fields = [f.strip().strip('"') for f in text.split(",")]
+    layout = macro_layout(fields)
+    if layout is None:
+        return None, fields, f"{label}: wrong header: found {text!r}, {expected}"
+    return layout, fields, None
+
+
+def _duplicate_observations(valid: pd.DataFrame, label: str, key: Sequence[str] = ("series_id", "date")) -> list[str]:
+    """Return a problem listing duplicate keys of one file with their lines."""
+    key = list(key)
+    dup = valid.duplicated(key, keep=False)
     if not dup.any():
         return []
-    groups = valid[dup].groupby(["series_id", "date"], sort=True)["line"].apply(list)
-    ex = [f"{s} {d:%Y-%m-%d} (lines {', '.join(map(str, ls))})" for (s, d), ls in groups.head(_MAX_EXAMPLES).items()]
-    return [f"{label}: duplicate (series_id, date) rows: {_fmt(len(groups), ex, 'key(s)')}"]
+    groups = valid[dup].groupby(key, sort=True)["line"].apply(list)
+    ex = [
+        " ".join(
+            f"{v:%Y-%m-%d}" if isinstance(v, pd.Timestamp) else str(v) for v in (k if isinstance(k, tuple) else (k,))
+        )
+        + f" (lines {', '.join(map(str, ls))})"
+        for k, ls in groups.head(_MAX_EXAMPLES).items()
+    ]
+    return [f"{label}: duplicate ({', '.join(key)}) rows: {_fmt(len(groups), ex, 'key(s)')}"]
 
 
 def _no_rows() -> pd.DataFrame:
     """Return an empty frame of valid macro observations."""
-    return pd.DataFrame(columns=["series_id", "date", "value", "line", "file"])
+    return pd.DataFrame(columns=["series_id", "date", "value", "realtime_start", "line", "file", "layout"])
 
 
 def _check_macro_file(path: Path, label: str, seed: _MacroSeed) -> tuple[list[str], list[str], pd.DataFrame]:
-    """Validate one macro CSV; return (problems, warnings, valid rows with file and line)."""
-    header = _header_problem(path, label, MACRO_HEADER)
-    if header:
-        return [header], [], _no_rows()
+    """Validate one macro CSV (any layout); return (problems, warnings, valid rows with file, line, layout)."""
+    layout, fields, header = _macro_header(path, label)
+    if header or layout is None:
+        return [header or f"{label}: unknown layout"], [], _no_rows()
     try:
-        data = _read_text_csv(path, MACRO_HEADER)
+        data = _read_text_csv(path, fields)
     except pa.ArrowInvalid as exc:
         return [f"{label}: not readable as CSV ({exc})"], [], _no_rows()
-    problems = _bad_field_problem(label, data, len(MACRO_HEADER))
+    problems = _bad_field_problem(label, data, len(fields))
     warnings: list[str] = []
+    if layout == "fred_download":
+        sid = pa.array([fields[1]] * len(data), pa.string())
+        date_col, value_col = FRED_DOWNLOAD_DATE, fields[1]
+    else:
+        sid = pc.utf8_trim_whitespace(data.columns["series_id"])
+        date_col, value_col = "date", "value"
 
-    sid = pc.utf8_trim_whitespace(data.columns["series_id"])
     blank_id = _np_mask(pc.equal(sid, ""))
     if blank_id.any():
         problems.append(f"{label}: column series_id: empty series_id in {_line_examples(data, blank_id, 'series_id')}")
     stem = path.stem
-    if stem in seed.series or stem in pc.unique(sid).to_pylist():
+    if layout != "fred_download" and (stem in seed.series or stem in pc.unique(sid).to_pylist()):
         other = ~blank_id & _np_mask(pc.not_equal(sid, stem))
         if other.any():
             problems.append(
@@ -677,38 +798,55 @@ def _check_macro_file(path: Path, label: str, seed: _MacroSeed) -> tuple[list[st
                 f"{_line_examples(data, other, 'series_id')}"
             )
 
-    date_ok, dates = _iso_dates(data.columns["date"])
+    date_ok, dates = _iso_dates(data.columns[date_col])
     if (~date_ok).any():
         problems.append(
-            f"{label}: column date: non-ISO date (expected YYYY-MM-DD) in {_line_examples(data, ~date_ok, 'date')}"
+            f"{label}: column {date_col}: non-ISO date (expected YYYY-MM-DD) in "
+            f"{_line_examples(data, ~date_ok, date_col)}"
         )
+    keep = date_ok & ~blank_id
+    realtime = np.full(len(data), np.datetime64("NaT"), dtype="datetime64[D]")
+    if layout == "vintage":
+        rt_ok, realtime = _iso_dates(data.columns["realtime_start"])
+        if (~rt_ok).any():
+            problems.append(
+                f"{label}: column realtime_start: non-ISO date (expected YYYY-MM-DD) in "
+                f"{_line_examples(data, ~rt_ok, 'realtime_start')}"
+            )
+        keep &= rt_ok
 
-    text = pc.utf8_trim_whitespace(data.columns["value"])
+    text = pc.utf8_trim_whitespace(data.columns[value_col])
     missing = _np_mask(pc.is_in(text, value_set=pa.array(sorted(_FRED_MISSING))))
     numeric = _np_mask(pc.match_substring_regex(text, _NUMBER))
     bad_value = ~numeric & ~missing
     if bad_value.any():
-        problems.append(f"{label}: column value: non-numeric value in {_line_examples(data, bad_value, 'value')}")
+        problems.append(
+            f"{label}: column {value_col}: non-numeric value in {_line_examples(data, bad_value, value_col)}"
+        )
     if missing.any():
         warnings.append(
-            f"{label}: column value: {int(missing.sum())} FRED missing marker(s) ('.' or blank), dropped by staging"
+            f"{label}: column {value_col}: {int(missing.sum())} FRED missing marker(s) ('.' or blank), "
+            "dropped by staging"
         )
 
-    keep = date_ok & numeric & ~blank_id
+    keep &= numeric
     keep_arrow = pa.array(keep)
     valid = pd.DataFrame(
         {
             "series_id": sid.filter(keep_arrow).to_numpy(zero_copy_only=False),
             "date": dates[keep],
             "value": pc.cast(text.filter(keep_arrow), pa.float64()).to_numpy(zero_copy_only=False),
+            "realtime_start": realtime[keep],
             "line": data.lines[keep],
             "file": label,
+            "layout": layout,
         }
     )
-    dup_problems = _duplicate_observations(valid, label)
+    key = ("series_id", "date", "realtime_start") if layout == "vintage" else ("series_id", "date")
+    dup_problems = _duplicate_observations(valid, label, key)
     if dup_problems:
         problems += dup_problems
-        valid = valid[~valid.duplicated(["series_id", "date"], keep="first")]
+        valid = valid[~valid.duplicated(list(key), keep="first")]
     for unknown in sorted(set(pc.unique(sid.filter(keep_arrow)).to_pylist()) - seed.series):
         warnings.append(f"{label}: unknown series_id {unknown!r} (not in {seed.label}); not used by the models")
     return problems, warnings, valid
@@ -728,7 +866,8 @@ def _check_macro(data_dir: Path, seed: _MacroSeed) -> tuple[list[str], list[str]
         warnings += w
         frames.append(valid)
     frames = [frame for frame in frames if len(frame)]
-    allrows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
+    vintage_rows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
+    allrows = vintage_rows.drop_duplicates(["file", "series_id", "date"])  # one row per observation and file
     across = allrows[allrows.duplicated(["series_id", "date"], keep=False)]
     if not across.empty:
         groups = across.groupby(["series_id", "date"], sort=True)
@@ -749,11 +888,22 @@ def _check_macro(data_dir: Path, seed: _MacroSeed) -> tuple[list[str], list[str]
     coverage: tuple[SeriesCoverage, ...] = ()
     if not allrows.empty:
         agg = allrows.groupby("series_id", sort=True).agg(
-            file=("file", "first"), rows=("date", "size"), first_date=("date", "min"), last_date=("date", "max")
+            file=("file", "first"),
+            rows=("date", "size"),
+            first_date=("date", "min"),
+            last_date=("date", "max"),
+            layout=("layout", "first"),
         )
+        vintages = vintage_rows.groupby("series_id").size()
         coverage = tuple(
             SeriesCoverage(
-                str(s), str(r.file), int(r.rows), pd.Timestamp(r.first_date).date(), pd.Timestamp(r.last_date).date()
+                str(s),
+                str(r.file),
+                int(r.rows),
+                pd.Timestamp(r.first_date).date(),
+                pd.Timestamp(r.last_date).date(),
+                str(r.layout),
+                int(vintages.get(s, r.rows)),
             )
             for s, r in agg.iterrows()
         )
@@ -794,6 +944,157 @@ def _check_events(data_dir: Path) -> tuple[list[str], list[str], int, date | Non
     last = pd.Timestamp(valid.max()).date() if len(valid) else None
     warnings = [] if len(data) else [f"{label}: no events"]
     return problems, warnings, len(data), first, last
+
+
+# --------------------------------------------------------------------------------------
+# optional files
+# --------------------------------------------------------------------------------------
+
+
+def _rows_fmt(frame: pd.DataFrame, mask: Any, column: str) -> str:
+    """``N row(s): line L: 'value'; ...`` for rows of a pandas frame read with a header (line = index + 2)."""
+    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+    ex = [f"line {i + 2}: {frame[column].iloc[i]!r}" for i in idx[:_MAX_EXAMPLES]]
+    return _fmt(len(idx), ex)
+
+
+def check_epa_rin_export(path: Path, label: str = EPA_RIN_FILE) -> tuple[list[str], list[str], str]:
+    """Validate an EPA EMTS D6 RIN price export in its raw layout (no reshaping).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV as exported: header :data:`EPA_RIN_HEADER`, dates M/D/YYYY (the Monday of the transfer week),
+        years, fuel code D6, QAP service type, price text with a ``$``.
+    label : str, optional
+        Name used in messages.
+
+    Returns
+    -------
+    tuple of (list of str, list of str, str)
+        Problems, warnings (unknown QAP service types are ignored by the models) and a one-line summary.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        return [f"{label}: not readable as CSV ({' '.join(str(exc).split())})"], [], ""
+    if tuple(frame.columns) != EPA_RIN_HEADER:
+        return (
+            [
+                f"{label}: wrong header: found {','.join(frame.columns)!r}, expected the EPA EMTS export header "
+                f"{','.join(EPA_RIN_HEADER)!r}"
+            ],
+            [],
+            "",
+        )
+    problems: list[str] = []
+    warnings: list[str] = []
+    text = frame.apply(lambda c: c.str.strip())
+    week = pd.to_datetime(text["Transfer Date by Week"], format="%m/%d/%Y", errors="coerce")
+    bad = week.isna()
+    if bad.any():
+        problems.append(
+            f"{label}: column Transfer Date by Week: not a M/D/YYYY date in "
+            f"{_rows_fmt(frame, bad, 'Transfer Date by Week')}"
+        )
+    not_monday = ~bad & (week.dt.dayofweek != 0)
+    if not_monday.any():
+        problems.append(
+            f"{label}: column Transfer Date by Week: not a Monday in "
+            f"{_rows_fmt(frame, not_monday, 'Transfer Date by Week')}"
+        )
+    years = {}
+    for column in ("Transfer Year", "RIN Year"):
+        years[column] = pd.to_numeric(text[column].where(text[column].str.fullmatch(r"\d{4}")), errors="coerce")
+        if years[column].isna().any():
+            problems.append(f"{label}: column {column}: not a year in {_rows_fmt(frame, years[column].isna(), column)}")
+    far = ~bad & (
+        (years["Transfer Year"] < week.dt.year) | (years["Transfer Year"] > (week + pd.Timedelta(days=6)).dt.year)
+    )
+    if far.any():
+        problems.append(
+            f"{label}: column Transfer Year: not the year of the transfer week in "
+            f"{_rows_fmt(frame, far, 'Transfer Year')}"
+        )
+    other_fuel = text["Fuel (D Code)"] != "D6"
+    if other_fuel.any():
+        problems.append(
+            f"{label}: column Fuel (D Code): not D6 (this input is EPA's D6 export) in "
+            f"{_rows_fmt(frame, other_fuel, 'Fuel (D Code)')}"
+        )
+    price_ok = text["RIN Price"].str.fullmatch(r"\$\d{1,3}(,\d{3})*(\.\d+)?")
+    if (~price_ok).any():
+        problems.append(
+            f"{label}: column RIN Price: not a dollar price like '$1.02' in {_rows_fmt(frame, ~price_ok, 'RIN Price')}"
+        )
+    unknown = ~text["QAP Service Type"].isin(sorted(EPA_QAP_TYPES))
+    if unknown.any():
+        warnings.append(
+            f"{label}: column QAP Service Type: not one of {sorted(EPA_QAP_TYPES)} (rows ignored) in "
+            f"{_rows_fmt(frame, unknown, 'QAP Service Type')}"
+        )
+    key = ["Transfer Date by Week", "Transfer Year", "RIN Year", "QAP Service Type"]
+    dup = text.duplicated(key, keep=False)
+    if dup.any():
+        problems.append(
+            f"{label}: duplicate (transfer week, transfer year, RIN year, QAP service type) rows in "
+            f"{_rows_fmt(frame, dup, 'Transfer Date by Week')}"
+        )
+    first, last = week.min(), week.max()
+    summary = (
+        f"{label}: {len(frame)} rows (EPA D6 RIN export), transfer weeks {first:%Y-%m-%d} .. {last:%Y-%m-%d}"
+        if len(frame) and not bad.all()
+        else f"{label}: no rows"
+    )
+    return problems, warnings, summary
+
+
+def check_cftc_cot(path: Path, label: str = CFTC_COT_FILE) -> tuple[list[str], str]:
+    """Validate the optional ``cftc_cot.csv`` (columns report_date, managed_money_net; more columns allowed).
+
+    Returns
+    -------
+    tuple of (list of str, str)
+        Problems and a one-line summary.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        return [f"{label}: not readable as CSV ({' '.join(str(exc).split())})"], ""
+    missing = [c for c in ("report_date", "managed_money_net") if c not in frame.columns]
+    if missing:
+        return [f"{label}: missing column(s) {', '.join(missing)} (header found: {','.join(frame.columns)!r})"], ""
+    problems = []
+    dates = pd.to_datetime(frame["report_date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        problems.append(f"{label}: column report_date: non-ISO date in {_rows_fmt(frame, dates.isna(), 'report_date')}")
+    net = pd.to_numeric(frame["managed_money_net"], errors="coerce")
+    if net.isna().any():
+        problems.append(
+            f"{label}: column managed_money_net: non-numeric value in "
+            f"{_rows_fmt(frame, net.isna(), 'managed_money_net')}"
+        )
+    dup = frame["report_date"].duplicated(keep=False)
+    if dup.any():
+        problems.append(f"{label}: duplicate report_date in {_rows_fmt(frame, dup, 'report_date')}")
+    summary = f"{label}: {len(frame)} reports, {dates.min():%Y-%m-%d} .. {dates.max():%Y-%m-%d}" if len(frame) else ""
+    return problems, summary
+
+
+def _check_optional(data_dir: Path) -> tuple[list[str], list[str], list[str]]:
+    """Validate the optional files present; return (problems, warnings, summary lines)."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    lines: list[str] = []
+    if (data_dir / EPA_RIN_FILE).is_file():
+        p, w, line = check_epa_rin_export(data_dir / EPA_RIN_FILE)
+        problems, warnings = problems + p, warnings + w
+        lines += [line] if line and not p else []
+    if (data_dir / CFTC_COT_FILE).is_file():
+        p, line = check_cftc_cot(data_dir / CFTC_COT_FILE)
+        problems += p
+        lines += [line] if line and not p else []
+    return problems, warnings, lines
 
 
 # --------------------------------------------------------------------------------------
@@ -843,8 +1144,9 @@ def validate_data_dir(
     f_problems, f_warnings, f_rows, coverage = _check_futures(data_dir, roots, max_gap_days, known_sparse)
     m_problems, m_warnings, series, m_rows = _check_macro(data_dir, macro)
     e_problems, e_warnings, e_rows, e_first, e_last = _check_events(data_dir)
+    o_problems, o_warnings, o_lines = _check_optional(data_dir)
 
-    problems = f_problems + m_problems + e_problems
+    problems = f_problems + m_problems + e_problems + o_problems
     if problems:
         raise DataContractError(problems, data_dir)
     return ContractReport(
@@ -858,5 +1160,6 @@ def validate_data_dir(
         event_rows=e_rows,
         events_first_date=e_first,
         events_last_date=e_last,
-        warnings=tuple(f_warnings + m_warnings + e_warnings),
+        warnings=tuple(f_warnings + m_warnings + e_warnings + o_warnings),
+        optional_files=tuple(o_lines),
     )

@@ -17,6 +17,13 @@ at 17:00 Chicago time on D. When the file set's metadata ``end`` (exclusive) fal
 inside a session, that session had not closed when the data ended; it is dropped
 (e.g. data ending 2025-12-16 00:00 UTC cut the session of 2025-12-16).
 
+Incremental refresh (:func:`refresh_daily`): rows before a cut-off session come from the existing
+``futures_daily.parquet``; rows from the cut-off on are rebuilt from the raw files that cover them, where a
+file wins over files that start before it (``later_files_win``: a re-fetch of the last sessions replaces
+their bars, late corrections and removals included); ``is_roll`` and ``low_volume``, which depend on
+previous rows, are recomputed for the rebuilt rows against the rows before them. When the raw files are the
+ones the existing rows were built from, the result equals :func:`load_dbn_daily` of all raw files.
+
 Records are read as a NumPy view of the fixed-width DBN OHLCV records (56 bytes:
 16-byte header, four int64 prices in units of 1e-9, uint64 volume), which is the
 same layout in DBN versions 1-3; the metadata is decoded with ``databento_dbn``.
@@ -25,10 +32,12 @@ Prices are converted as ``int64 * 1e-9`` (bit-identical to ``futures_daily.parqu
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import struct
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import databento_dbn as dbn
@@ -37,7 +46,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["DbnLoadError", "load_dbn_daily", "session_date", "write_futures_daily"]
+__all__ = [
+    "DbnLoadError",
+    "dbn_range",
+    "load_dbn_daily",
+    "refresh_daily",
+    "session_date",
+    "session_end",
+    "session_start",
+    "write_futures_daily",
+    "write_futures_frame",
+]
 
 CHICAGO = "America/Chicago"
 GLOB = "*.ohlcv-1h.dbn.zst"
@@ -100,6 +119,33 @@ def session_date(ts_utc: pd.Series) -> pd.Series:
     weekday = day.dt.dayofweek
     shift = np.where(weekday == 5, 2, np.where(weekday == 6, 1, 0))
     return (day + pd.to_timedelta(shift, unit="D")).rename("trade_date")
+
+
+def session_start(day: dt.date) -> pd.Timestamp:
+    """First instant (UTC) whose bars belong to the session of ``day`` (a weekday).
+
+    The session of a Tuesday..Friday opens at 17:00 Chicago time the day before; Monday's session takes every
+    bar from Friday 17:00 Chicago time on (the weekend rule of :func:`session_date`).
+
+    Parameters
+    ----------
+    day : datetime.date
+        A session date (Monday..Friday).
+
+    Returns
+    -------
+    pandas.Timestamp
+        tz-aware UTC timestamp.
+    """
+    prev = day - dt.timedelta(days=1)
+    while prev.weekday() >= 5:
+        prev -= dt.timedelta(days=1)
+    return pd.Timestamp(dt.datetime.combine(prev, dt.time(17)), tz=CHICAGO).tz_convert("UTC")
+
+
+def session_end(day: dt.date) -> pd.Timestamp:
+    """End (exclusive, UTC) of the session of ``day``: 17:00 Chicago time on ``day``."""
+    return pd.Timestamp(dt.datetime.combine(day, dt.time(17)), tz=CHICAGO).tz_convert("UTC")
 
 
 def _expand(paths: Sequence[Path]) -> list[Path]:
@@ -179,6 +225,53 @@ def _first_bar(bars: pd.DataFrame, mask: np.ndarray) -> str:
     return f"instrument id {iid} at {pd.Timestamp(ts, tz='UTC').isoformat()}"
 
 
+def _meta_time(value: int | None) -> int | None:
+    """A metadata timestamp in ns, or None when not recorded."""
+    return None if value in (None, dbn.UNDEF_TIMESTAMP) else int(value)  # type: ignore[arg-type]
+
+
+def _read_metadata(path: Path) -> dbn.Metadata:
+    """Decode only the metadata of a DBN file (streams the start of zstd data)."""
+    raw = path.open("rb")
+    with raw:
+        head = raw.read(4)
+        raw.seek(0)
+        stream = pa.input_stream(raw, compression="zstd") if head == _ZSTD_MAGIC else pa.PythonFile(raw, mode="r")
+        try:
+            prefix = stream.read(8)
+            if prefix[:3] != b"DBN" or len(prefix) < 8:
+                raise DbnLoadError(f"{path}: not a DBN stream (bad header)")
+            body = stream.read(struct.unpack_from("<I", prefix, 4)[0])
+            return dbn.Metadata.decode(prefix + body)
+        except (OSError, pa.ArrowException, dbn.DBNError, ValueError) as exc:
+            if isinstance(exc, DbnLoadError):
+                raise
+            raise DbnLoadError(f"{path}: cannot decode DBN metadata ({exc})") from exc
+
+
+def dbn_range(path: Path) -> tuple[int, int]:
+    """Time range ``[start, end)`` (ns UTC) a DBN file covers, from its metadata.
+
+    When the metadata has no start or end, the first bar, and one hour after the last bar (an ohlcv-1h bar
+    covers one hour).
+
+    Raises
+    ------
+    DbnLoadError
+        If the file cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DbnLoadError(f"{path}: no such file")
+    meta = _read_metadata(path)
+    start, end = _meta_time(meta.start), _meta_time(meta.end)
+    if start is None or end is None:
+        ts = _read_records(path)[1]["ts_event"]
+        start = start if start is not None else (int(ts.min()) if len(ts) else 0)
+        end = end if end is not None else (int(ts.max()) + 3_600 * 10**9 if len(ts) else start)
+    return start, end
+
+
 def read_bars(path: Path) -> tuple[pd.DataFrame, int | None]:
     """Bars of one file with their root, and the file's metadata end (ns, exclusive).
 
@@ -208,8 +301,7 @@ def read_bars(path: Path) -> tuple[pd.DataFrame, int | None]:
     if unmapped.any():
         raise DbnLoadError(f"{path}: {_first_bar(bars, unmapped)} has no symbol mapping")
     bars["root"] = hits.set_index("index")["root"].reindex(bars.index)
-    end = meta.end if meta.end not in (None, dbn.UNDEF_TIMESTAMP) else None
-    return bars.drop(columns="day"), end
+    return bars.drop(columns="day"), _meta_time(meta.end)
 
 
 def _daily(bars: pd.DataFrame) -> pd.DataFrame:
@@ -242,13 +334,35 @@ def _flags(daily: pd.DataFrame) -> pd.DataFrame:
     return daily
 
 
-def load_dbn_daily(paths: Sequence[Path]) -> pd.DataFrame:
+def _superseded(bars: Sequence[pd.DataFrame], ranges: Sequence[tuple[int, int]]) -> list[pd.DataFrame]:
+    """Drop, from each file's bars, those inside the range of a file that starts later (or equal, listed later).
+
+    Files are ordered by (start, end), ties in the given order; a file's range ``[start, end)`` replaces
+    every bar of the files before it in that order.
+    """
+    order = sorted(range(len(bars)), key=lambda i: (ranges[i][0], ranges[i][1], i))
+    kept = []
+    for pos, i in enumerate(order):
+        ts = bars[i]["ts_event"].to_numpy()
+        keep = np.ones(len(ts), dtype=bool)
+        for j in order[pos + 1 :]:
+            start, end = ranges[j]
+            keep &= ~((ts >= start) & (ts < end))
+        kept.append(bars[i][keep])
+    return kept
+
+
+def load_dbn_daily(paths: Sequence[Path], *, later_files_win: bool = False) -> pd.DataFrame:
     """Load hourly DBN files (or directories of them) into daily session rows.
 
     Parameters
     ----------
     paths : Sequence[Path]
         ``*.ohlcv-1h.dbn.zst`` files and/or directories containing them.
+    later_files_win : bool, optional
+        Overlapping files (re-fetches): each file's metadata range ``[start, end)`` replaces the bars of the
+        files that start before it (ties: the file listed later). Default False: overlapping files must hold
+        identical bars.
 
     Returns
     -------
@@ -259,7 +373,8 @@ def load_dbn_daily(paths: Sequence[Path]) -> pd.DataFrame:
     ------
     DbnLoadError
         Empty input, unreadable/corrupt/non-DBN file, schema other than
-        ohlcv-1h, or a bar without a symbol mapping in its file.
+        ohlcv-1h, a bar without a symbol mapping in its file, or (without
+        ``later_files_win``) different bars for the same instrument and hour.
 
     Notes
     -----
@@ -267,8 +382,12 @@ def load_dbn_daily(paths: Sequence[Path]) -> pd.DataFrame:
     session containing the latest metadata ``end`` of the files (i.e. still open
     when the data end) is dropped for every root; earlier sessions are kept.
     """
-    loaded = [read_bars(p) for p in _expand(paths)]
-    bars = pd.concat([b for b, _ in loaded], ignore_index=True).drop_duplicates()
+    files = _expand(paths)
+    loaded = [read_bars(p) for p in files]
+    frames = [b for b, _ in loaded]
+    if later_files_win:
+        frames = _superseded(frames, [dbn_range(p) for p in files])
+    bars = pd.concat(frames, ignore_index=True).drop_duplicates()
     clash = bars.duplicated(["instrument_id", "ts_event"]).to_numpy()
     if clash.any():
         raise DbnLoadError(f"conflicting bars for {_first_bar(bars, clash)} in {list(map(str, paths))}")
@@ -283,14 +402,87 @@ def load_dbn_daily(paths: Sequence[Path]) -> pd.DataFrame:
     return daily.astype({"n_bars": "int32", "n_instruments": "int32"})[SCHEMA.names]
 
 
-def write_futures_daily(paths: Sequence[Path], out: Path) -> int:
-    """Write ``load_dbn_daily(paths)`` to ``out`` atomically; return the row count.
+@dataclass(frozen=True)
+class _Coverage:
+    files: list[Path]
+    start: int
+    end: int
 
-    The parquet is written to a temporary file next to ``out`` and moved into
-    place with :func:`os.replace`; if loading fails nothing is written.
+
+def _covering_files(raw_files: Sequence[Path], start: int) -> _Coverage:
+    """The raw files reaching past ``start`` (ns), checked to cover ``[start, latest end)`` without a gap."""
+    ranges = {Path(p): dbn_range(p) for p in raw_files}
+    used = [p for p, (_, e) in ranges.items() if e > start]
+    if not used:
+        raise DbnLoadError(f"no raw file covers the sessions from {pd.Timestamp(start, tz='UTC')} on")
+    covered = start
+    for p in sorted(used, key=lambda q: ranges[q][0]):
+        a, e = ranges[p]
+        if a > covered:
+            raise DbnLoadError(
+                f"raw files leave a gap {pd.Timestamp(covered, tz='UTC')} .. {pd.Timestamp(a, tz='UTC')} "
+                f"(UTC) before {p.name}: the sessions in it cannot be rebuilt"
+            )
+        covered = max(covered, e)
+    return _Coverage(used, start, covered)
+
+
+def refresh_daily(existing: pd.DataFrame, raw_files: Sequence[Path], cutoff: dt.date) -> pd.DataFrame:
+    """Rebuild the sessions from ``cutoff`` on from raw files; keep the rows before it.
+
+    Parameters
+    ----------
+    existing : pd.DataFrame
+        Current ``futures_daily.parquet`` rows.
+    raw_files : Sequence[Path]
+        Raw DBN files, in fetch order (a file wins over files that start before it; ties: the later one).
+        The files reaching past the start of the ``cutoff`` session must cover it to their latest end.
+    cutoff : datetime.date
+        First session rebuilt.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns and dtypes of ``futures_daily.parquet``, sorted by root, trade_date; ``is_roll`` and
+        ``low_volume`` of the rebuilt rows computed against the rows before them.
+
+    Raises
+    ------
+    DbnLoadError
+        If the raw files leave a gap after the cut-off or cannot be loaded.
+    """
+    coverage = _covering_files(raw_files, session_start(cutoff).value)
+    fresh = load_dbn_daily(coverage.files, later_files_win=True)
+    fresh = fresh[pd.to_datetime(fresh["trade_date"]) >= pd.Timestamp(cutoff)]
+    keep = existing[pd.to_datetime(existing["trade_date"]) < pd.Timestamp(cutoff)]
+    both = pd.concat([keep[SCHEMA.names], fresh], ignore_index=True)
+    both["trade_date"] = pd.to_datetime(both["trade_date"])
+    both = both.sort_values(["root", "trade_date"], kind="stable").reset_index(drop=True)
+    rebuilt = (both["trade_date"] >= pd.Timestamp(cutoff)).to_numpy()
+    flags = _flags(both[["root", "trade_date", "instrument_id", "volume"]].copy())
+    for column in ("is_roll", "low_volume"):
+        both.loc[rebuilt, column] = flags.loc[rebuilt, column]
+    both["trade_date"] = both["trade_date"].dt.date
+    return both.astype(
+        {
+            "instrument_id": "int64",
+            "volume": "int64",
+            "n_bars": "int32",
+            "n_instruments": "int32",
+            "is_roll": bool,
+            "low_volume": bool,
+        }
+    )[SCHEMA.names]
+
+
+def write_futures_frame(frame: pd.DataFrame, out: Path) -> int:
+    """Write rows with the ``futures_daily.parquet`` schema to ``out`` atomically; return the row count.
+
+    The parquet is written to a temporary file next to ``out`` and moved into place with
+    :func:`os.replace`; if writing fails ``out`` is unchanged.
     """
     out = Path(out)
-    table = pa.Table.from_pandas(load_dbn_daily(paths), schema=SCHEMA, preserve_index=False)
+    table = pa.Table.from_pandas(frame[SCHEMA.names], schema=SCHEMA, preserve_index=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     try:
@@ -300,3 +492,11 @@ def write_futures_daily(paths: Sequence[Path], out: Path) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     return table.num_rows
+
+
+def write_futures_daily(paths: Sequence[Path], out: Path, *, later_files_win: bool = False) -> int:
+    """Write ``load_dbn_daily(paths)`` to ``out`` atomically; return the row count.
+
+    If loading fails nothing is written.
+    """
+    return write_futures_frame(load_dbn_daily(paths, later_files_win=later_files_win), out)

@@ -342,3 +342,135 @@ def test_bad_event_date_and_header(data_dir: Path, tmp_path: Path) -> None:
     edit_lines(path, lambda ls: ["date,event,direction,source", *ls[1:]])
     message = contract_error(data_dir)
     assert "trade_policy_events.csv: wrong header: found 'date,event,direction,source'" in message
+
+
+# ---------------------------------------------------------------------------- macro layouts
+
+
+def _to_vintages(path: Path, revise_line: int | None = None) -> None:
+    """Rewrite a latest-vintage file in the ALFRED layout (published 5 days after the date), optionally with a
+    revision of one line published 30 days after the date."""
+    frame = pd.read_csv(path, dtype=str)
+    frame["realtime_start"] = (pd.to_datetime(frame["date"]) + pd.Timedelta(days=5)).dt.strftime("%Y-%m-%d")
+    if revise_line is not None:
+        extra = frame.iloc[[revise_line - 2]].copy()
+        extra["value"] = "0.123"
+        extra["realtime_start"] = (pd.to_datetime(extra["date"]) + pd.Timedelta(days=30)).dt.strftime("%Y-%m-%d")
+        frame = pd.concat([frame, extra]).sort_values(["date", "realtime_start"])
+    frame.to_csv(path, index=False)
+
+
+def test_alfred_vintage_layout_is_accepted_and_reported(data_dir: Path) -> None:
+    _to_vintages(data_dir / "macro" / "ANFCI.csv", revise_line=10)
+    report = validate(data_dir)
+    anfci = next(s for s in report.macro_series if s.series_id == "ANFCI")
+    assert anfci.layout == "vintage" and anfci.vintages == anfci.rows + 1
+    line = report.macro_layout_line()
+    assert line.startswith("macro/ layouts: point in time (ALFRED vintages, used from realtime_start + 1 day): ANFCI;")
+    assert "latest vintage (used from the release-lag date of seed macro_series): BRL_PER_USD_MONTHLY," in line
+    assert line in report.summary()
+
+
+def test_vintage_file_problems_name_column_and_line(data_dir: Path) -> None:
+    path = data_dir / "macro" / "ANFCI.csv"
+    _to_vintages(path)
+
+    def corrupt(lines: list[str]) -> list[str]:
+        lines[3] = lines[3].rsplit(",", 1)[0] + ",2024/01/05"  # line 4
+        return [*lines, lines[7]]  # duplicate of line 8
+
+    edit_lines(path, corrupt)
+    message = contract_error(data_dir)
+    assert "macro/ANFCI.csv: column realtime_start: non-ISO date (expected YYYY-MM-DD) in 1 row(s): line 4" in message
+    assert "macro/ANFCI.csv: duplicate (series_id, date, realtime_start) rows: 1 key(s): ANFCI" in message
+
+
+def test_a_fred_csv_download_is_accepted_as_is(data_dir: Path) -> None:
+    source = pd.read_csv(data_dir / "macro" / "DGS10.csv", dtype=str)
+    (data_dir / "macro" / "DGS10.csv").unlink()
+    lines = ["observation_date,DGS10", *(f"{d},{v}" for d, v in zip(source["date"], source["value"], strict=True))]
+    lines[3] = lines[3].split(",")[0] + ",."  # FRED marks a holiday with '.'
+    (data_dir / "macro" / "fredgraph.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = validate(data_dir)
+    dgs10 = next(s for s in report.macro_series if s.series_id == "DGS10")
+    assert (dgs10.file, dgs10.layout, dgs10.rows) == ("macro/fredgraph.csv", "fred_download", len(source) - 1)
+    assert any("macro/fredgraph.csv: column DGS10: 1 FRED missing marker(s)" in w for w in report.warnings)
+    assert "FRED CSV download, latest vintage (release-lag rule): DGS10" in report.macro_layout_line()
+
+
+def test_a_fred_download_next_to_the_same_series_is_a_duplicate(data_dir: Path) -> None:
+    (data_dir / "macro" / "fredgraph.csv").write_text("observation_date,DGS10\n2016-01-04,2.24\n", encoding="utf-8")
+    message = contract_error(data_dir)
+    assert "macro/: duplicate (series_id, date) across files: 1 key(s), e.g. DGS10 2016-01-04 in" in message
+
+
+def test_an_unknown_macro_header_lists_the_three_layouts(data_dir: Path) -> None:
+    (data_dir / "macro" / "x.csv").write_text("DATE,DGS10\n2016-01-04,2.24\n", encoding="utf-8")
+    message = contract_error(data_dir)
+    assert (
+        "macro/x.csv: wrong header: found 'DATE,DGS10', expected 'series_id,date,value' (latest vintage), "
+        "'series_id,date,value,realtime_start' (ALFRED vintages) or 'observation_date,<SERIES_ID>' (FRED download)"
+    ) in message
+
+
+# ---------------------------------------------------------------------------- optional files
+
+
+EPA_HEADER = "Transfer Date by Week,Transfer Year,RIN Year,Fuel (D Code),QAP Service Type,RIN Price\n"
+
+
+def _epa(data_dir: Path, *rows: str) -> None:
+    (data_dir / "epa_rin_prices_d6.csv").write_text(EPA_HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
+
+
+def test_the_raw_epa_export_is_accepted_and_summarised(data_dir: Path) -> None:
+    _epa(
+        data_dir,
+        '"12/30/2024","2024","2024","D6","Unverified","$0.62"',
+        '"12/30/2024","2025","2024","D6","Unverified","$0.65"',
+        '"1/6/2025","2025","2024","D6","Q-RIN","$1,001.50"',
+    )
+    report = validate(data_dir)
+    assert "epa_rin_prices_d6.csv: 3 rows (EPA D6 RIN export), transfer weeks 2024-12-30 .. 2025-01-06" in (
+        report.summary()
+    )
+
+
+def test_epa_export_problems_name_column_and_line(data_dir: Path) -> None:
+    _epa(
+        data_dir,
+        '"6/3/2025","2025","2025","D6","Unverified","$0.92"',  # line 2: a Tuesday
+        '"6/2/2025","2025","2025","D4","Unverified","$0.92"',  # line 3
+        '"6/9/2025","2025","2025","D6","Unverified","0.88"',  # line 4: no $
+        '"6/16/2025","2025","2025","D6","Unverified","$0.88"',
+        '"6/16/2025","2025","2025","D6","Unverified","$0.89"',  # line 6: duplicate key
+        '"13/1/2025","2025","2025","D6","Unverified","$0.88"',  # line 7
+        '"6/23/2025","2027","2025","D6","QAP-A","$0.88"',  # line 8: wrong transfer year; unknown QAP type
+    )
+    message = contract_error(data_dir)
+    assert "epa_rin_prices_d6.csv: column Transfer Date by Week: not a Monday in 1 row(s): line 2: '6/3/2025'" in (
+        message
+    )
+    assert "column Transfer Date by Week: not a M/D/YYYY date in 1 row(s): line 7: '13/1/2025'" in message
+    assert "column Fuel (D Code): not D6 (this input is EPA's D6 export) in 1 row(s): line 3: 'D4'" in message
+    assert "column RIN Price: not a dollar price like '$1.02' in 1 row(s): line 4: '0.88'" in message
+    assert "duplicate (transfer week, transfer year, RIN year, QAP service type) rows in 2 row(s): line 5" in message
+    assert "column Transfer Year: not the year of the transfer week in 1 row(s): line 8: '2027'" in message
+
+
+def test_a_reshaped_epa_file_is_refused(data_dir: Path) -> None:
+    (data_dir / "epa_rin_prices_d6.csv").write_text("date,d6_usd\n2025-06-02,0.92\n", encoding="utf-8")
+    assert "epa_rin_prices_d6.csv: wrong header: found 'date,d6_usd', expected the EPA EMTS export header" in (
+        contract_error(data_dir)
+    )
+
+
+def test_cftc_cot_file_is_checked(data_dir: Path) -> None:
+    (data_dir / "cftc_cot.csv").write_text(
+        "report_date,managed_money_net,managed_money_long,managed_money_short\n"
+        "2025-06-03,64104,104211,40107\n2025/06/10,1,2,1\n",
+        encoding="utf-8",
+    )
+    assert "cftc_cot.csv: column report_date: non-ISO date in 1 row(s): line 3: '2025/06/10'" in contract_error(
+        data_dir
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import databento_dbn as dbn
@@ -15,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from dbn_synth import write_dbn as _write_dbn
 
 from zlcast.data.dbn import DbnLoadError, load_dbn_daily, read_bars, session_date, write_futures_daily
 
@@ -48,66 +47,6 @@ def sample_daily(sample_files: list[Path]) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def shared_daily() -> pd.DataFrame:
     return pd.read_parquet(_shared_data() / "futures_daily.parquet")
-
-
-@dataclass
-class _Interval:  # duck-typed databento_dbn MappingInterval
-    start_date: dt.date
-    end_date: dt.date
-    symbol: str
-
-
-@dataclass
-class _Mapping:  # duck-typed databento_dbn SymbolMapping
-    raw_symbol: str
-    intervals: list[_Interval]
-
-
-def _ns(ts: str) -> int:
-    return pd.Timestamp(ts, tz="UTC").value
-
-
-def _write_dbn(
-    path: Path,
-    bars: Sequence[tuple[int, str, float, int]],
-    mapping: dict[str, list[tuple[str, str, int]]],
-    start: str,
-    end: str,
-    schema: dbn.Schema = dbn.Schema.OHLCV_1H,
-) -> Path:
-    """Write a zstd DBN file; bars are (instrument_id, UTC time, price, volume)."""
-    meta = dbn.Metadata(
-        dataset="GLBX.MDP3",
-        start=_ns(start),
-        end=_ns(end),
-        schema=schema,
-        stype_in=dbn.SType.CONTINUOUS,
-        stype_out=dbn.SType.INSTRUMENT_ID,
-        symbols=list(mapping),
-        mappings=[
-            _Mapping(sym, [_Interval(dt.date.fromisoformat(a), dt.date.fromisoformat(b), str(i)) for a, b, i in ivs])
-            for sym, ivs in mapping.items()
-        ],
-    )
-    body = b"".join(
-        bytes(
-            dbn.OHLCVMsg(
-                int(dbn.RType.OHLCV_1H),
-                1,
-                iid,
-                _ns(ts),
-                round(px * 1e9),
-                round((px + 1) * 1e9),
-                round((px - 1) * 1e9),
-                round(px * 1e9),
-                vol,
-            )
-        )
-        for iid, ts, px, vol in bars
-    )
-    with pa.output_stream(str(path), compression="zstd") as out:
-        out.write(bytes(meta) + body)
-    return path
 
 
 # --------------------------------------------------------------------------- session rule
