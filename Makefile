@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test test-fast lint env dbt-build docs benchmark benchmark-sql benchmark-forecast signals clean
+.PHONY: build test test-fast lint env dbt-build docs bi-clients benchmark benchmark-sql benchmark-forecast signals clean
 
 env: $(STAMP)
 
@@ -37,6 +37,11 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python scripts/check_docs.py
+
+# DuckDB CLI 1.5.x and SQLAlchemy + duckdb-engine + DuckDB 1.x, OUTSIDE .venv (state/bi_clients): the clients of the
+# README's BI recipes and of tests/integration/test_bi_clients.py (which installs them itself when missing).
+bi-clients:
+	PYTHON=$(PYTHON) bash .ci/install_bi_clients.sh state/bi_clients
 
 # Not part of CI. Skill vs peers and the random walk, VaR backtest, dbt stage timings (see README "Benchmarks").
 BENCH_DATA ?= $(if $(ZL_DATA_DIR),$(ZL_DATA_DIR),../shared/data)

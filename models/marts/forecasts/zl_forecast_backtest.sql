@@ -1,5 +1,5 @@
 -- The same forecast for every historical as_of_date produced out of fold (walk-forward: each row made by models
--- that never saw a target window reaching its block), with the realised price at the target date.
+-- that never saw a target window reaching its block), with the realised price at the target date. Contracted.
 with distribution as (
 
     select * from {{ ref('ml_forecast_distribution') }}
@@ -9,7 +9,11 @@ with distribution as (
 
 targets as (
 
-    select trade_date, horizon_days, target_date, target_close_usc_lb from {{ ref('fct_zl_targets') }}
+    select
+        trade_date,
+        horizon_days,
+        target_close_usc_lb
+    from {{ ref('fct_zl_targets') }}
 
 ),
 
@@ -19,18 +23,26 @@ final as (
         cast(distribution.as_of_date as date) as as_of_date,
         cast(distribution.horizon_days as integer) as horizon_days,
         cast(distribution.target_date as date) as target_date,
-        distribution.p05, distribution.p10, distribution.p25, distribution.p50,
-        distribution.p75, distribution.p90, distribution.p95,
-        distribution.spot_close,
-        distribution.expected_return,
-        distribution.prob_up,
+        cast(distribution.p05 as double) as p05,
+        cast(distribution.p10 as double) as p10,
+        cast(distribution.p25 as double) as p25,
+        cast(distribution.p50 as double) as p50,
+        cast(distribution.p75 as double) as p75,
+        cast(distribution.p90 as double) as p90,
+        cast(distribution.p95 as double) as p95,
+        cast(distribution.spot_close as double) as spot_close,
+        cast(distribution.expected_return as double) as expected_return,
+        cast(distribution.prob_up as double) as prob_up,
         cast(distribution.model_version as varchar) as model_version,
-        targets.target_close_usc_lb as realized_close,
-        targets.target_close_usc_lb between distribution.p10 and distribution.p90 as realized_in_p10_p90
+        cast(targets.target_close_usc_lb as double) as realized_close,
+        cast(
+            targets.target_close_usc_lb between distribution.p10 and distribution.p90 as boolean
+        ) as realized_in_p10_p90
     from distribution
     inner join targets
-        on targets.trade_date = distribution.as_of_date
-        and targets.horizon_days = distribution.horizon_days
+        on
+            distribution.as_of_date = targets.trade_date
+            and distribution.horizon_days = targets.horizon_days
 
 )
 

@@ -1,15 +1,16 @@
-"""Publish the user-facing marts of a finished ``dbt build`` as an immutable, versioned Parquet snapshot.
+"""Publish the user-facing marts of a finished ``dbt build`` as an immutable, versioned snapshot for BI tools.
 
 DuckDB allows one writer or many readers of a file, not both, so BI users never read the warehouse that
-``dbt build`` writes. After a successful build, :func:`publish` exports the marts (read-only) to a new
+``dbt build`` writes. After a successful build, :func:`publish` copies the marts (read-only) into a new
 version directory and switches a ``current`` symlink to it atomically::
 
     state/published/
       current -> versions/20261126T160203.123456Z-1a2b3c4d    relative symlink, replaced with os.replace
       versions/<UTC timestamp>-<content hash>/                immutable once renamed into place
-        fct_zl_features.parquet, fct_zl_targets.parquet, ...  one file per mart, rows sorted (deterministic)
-        catalog.duckdb                                        views over the Parquet files (relative paths)
-        manifest.json                                         tables, row counts, checksums, dbt invocation id
+        catalog.duckdb                                        every mart as a table (+ zl_publish_info), in
+                                                              DuckDB storage format v1.0.0 (any 1.x or 2.x reads it)
+        fct_zl_features.parquet, zl_forecast.parquet, ...     the same tables as Parquet, rows sorted (deterministic)
+        manifest.json                                         version, tables, row counts, checksums, dbt invocation
       .publish.lock                                           one publisher at a time
       .readers/<version>                                      touched by open_published (retention hint)
 
@@ -18,21 +19,26 @@ Guarantees
 * Nothing is published unless the last dbt invocation was a finished ``dbt build`` in which no node
   failed, errored or was skipped (``target/run_results.json``, cross-checked with ``target/manifest.json``:
   a build killed mid-way leaves a newer manifest than its run results, and publishing is refused).
-* A version is written to ``versions/.staging-*``, checked (row counts, fingerprints) and renamed into
-  place before ``current`` moves, so a reader sees the old version or the new one, never a mix.
+* A version is written to ``versions/.staging-*``, checked (row counts; the catalog's tables and the Parquet
+  files hold the same rows; the catalog's storage version) and renamed into place before ``current`` moves,
+  so a reader sees the old version or the new one, never a mix.
 * Retention keeps the newest ``keep`` versions and never deletes the one ``current`` points to, one
   superseded less than ``grace_s`` seconds ago (a reader may have just resolved ``current`` to it), one
   opened with :func:`open_published` less than ``grace_s`` seconds ago (it touches ``.readers/<version>``),
-  or one whose catalog a reader holds open (DuckDB read-only connections hold a shared ``fcntl`` lock on
-  the file, so an exclusive lock attempt tells; the lock is kept while the version is renamed away).
+  or one whose catalog a reader holds open (DuckDB clients, 1.x and 2.x, hold a shared ``fcntl`` lock on a
+  file they open read-only, so an exclusive lock attempt tells; the lock is kept while the version is
+  renamed away).
 
 Reading
 -------
-Views in ``catalog.duckdb`` name their Parquet files relative to the version directory, and DuckDB
-resolves relative paths against the working directory or ``file_search_path``. Use
-:func:`open_published` (it pins the version the symlink points to *now*), or from a shell
-``cd state/published/current && duckdb -readonly catalog.duckdb``. Never set ``file_search_path`` to
-the ``current`` symlink itself: after a switch, the old catalog's views would read the new files.
+``catalog.duckdb`` holds tables, not views over files: it needs no working directory, no
+``file_search_path`` and no setting, and a connection keeps reading the version it opened (its file is
+immutable) while newer versions are published. It is written with ``ATTACH ... (STORAGE_VERSION 'v1.0.0')``
+because DuckDB 1.x clients (the DuckDB CLI 1.x, the Node client, BI drivers pinning ``duckdb<2``) cannot
+read the default storage format of DuckDB 2. Open it read-only from anywhere:
+``duckdb -readonly state/published/current/catalog.duckdb``, :func:`open_published`, or the SQLAlchemy
+URI ``duckdb:////abs/path/state/published/current/catalog.duckdb?access_mode=read_only``. Table and column
+comments carry the dbt docs (units included).
 
 Command line: ``zlcast publish`` (see :func:`main`), or ``python -m zlcast.serve.publish``.
 """
@@ -50,6 +56,7 @@ import logging
 import os
 import re
 import shutil
+import struct
 import sys
 import time
 import uuid
@@ -61,12 +68,18 @@ from typing import Any
 
 import duckdb
 
+from zlcast import __version__
+
 __all__ = [
     "CATALOG_NAME",
+    "CATALOG_STORAGE_NUMBER",
+    "CATALOG_STORAGE_VERSION",
     "DEFAULT_GRACE_S",
     "DEFAULT_KEEP",
     "DEFAULT_REQUIRE",
     "DEFAULT_TABLES",
+    "FORMAT",
+    "INFO_TABLE",
     "MANIFEST_NAME",
     "DbtInvocation",
     "PruneReport",
@@ -96,8 +109,10 @@ DEFAULT_TABLES: tuple[str, ...] = (
     "zl_forecast",
     "zl_forecast_backtest",
     "zl_risk_scenarios",
+    "zl_risk_paths",
     "zl_var_backtest",
     "zl_procurement_signal",
+    "zl_procurement_backtest",
     "zl_driver_attribution",
 )
 #: Marts that must exist: publishing fails without them.
@@ -115,7 +130,13 @@ VERSIONS_DIR = "versions"
 LOCK_NAME = ".publish.lock"
 READERS_DIR = ".readers"
 INFO_TABLE = "zl_publish_info"
-FORMAT = "zlcast-published/1"
+#: Layout of a version (manifest ``format``, ``zl_publish_info.format``); 2: the catalog holds tables.
+FORMAT = "zlcast-published/2"
+#: DuckDB storage format of ``catalog.duckdb``: the oldest the writer offers, which every DuckDB 1.x
+#: (and 0.10) client reads; DuckDB 2's default format (storage number 69) is unreadable for 1.x clients.
+CATALOG_STORAGE_VERSION = "v1.0.0"
+#: Storage number DuckDB writes into the header of a file in that format (checked after writing).
+CATALOG_STORAGE_NUMBER = 64
 
 #: run_results statuses that block publication (``skipped`` follows an upstream failure in a build).
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
@@ -425,7 +446,11 @@ def _open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _export_all(config: PublishConfig, staging: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Export every requested mart that exists into ``staging``; return (table entries, skipped names)."""
+    """Export every requested mart that exists into ``staging``; return (table entries, skipped names).
+
+    Each mart becomes a Parquet file and a table of ``catalog.duckdb``, both read in one read-only session
+    of the warehouse (so both hold the same build's rows).
+    """
     with contextlib.closing(_open_warehouse(config.warehouse)) as con:
         names = [*config.tables, *(r for r in config.require if r not in config.tables)]
         tables, skipped = _resolve_tables(con, names, config.require)
@@ -445,6 +470,7 @@ def _export_all(config: PublishConfig, staging: Path) -> tuple[list[dict[str, An
                     "sha256": _sha256(file),
                 }
             )
+        _copy_tables(con, tables, staging / CATALOG_NAME)
     return entries, skipped
 
 
@@ -457,24 +483,78 @@ def _content_hash(entries: Sequence[Mapping[str, Any]]) -> str:
 # ------------------------------------------------------------------------------------------------ catalog
 
 
-def _connect_version(version_dir: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Connect to a version's catalog with relative Parquet paths resolved in that directory."""
-    con = duckdb.connect(str(version_dir / CATALOG_NAME), read_only=read_only)
-    con.execute(f"set file_search_path = {_literal(str(version_dir))}")
-    return con
+@contextlib.contextmanager
+def _attached_catalog(con: duckdb.DuckDBPyConnection, catalog: Path) -> Iterator[str]:
+    """Attach ``catalog`` read-write in the old storage format (created if missing); yield its alias.
+
+    Detaching checkpoints it: the file is complete, without a WAL, when the block ends.
+    """
+    alias = f"_zl_catalog_{uuid.uuid4().hex[:8]}"
+    con.execute(
+        f"attach {_literal(str(catalog))} as {alias} (read_write, storage_version {_literal(CATALOG_STORAGE_VERSION)})"
+    )
+    try:
+        yield alias
+    finally:
+        con.execute(f"detach {alias}")
 
 
-def _write_catalog(staging: Path, entries: Sequence[Mapping[str, Any]], info: Mapping[str, str]) -> None:
-    """Create ``catalog.duckdb``: one view per mart over its Parquet file, and the info table."""
-    with contextlib.closing(_connect_version(staging, read_only=False)) as con:
-        for e in entries:
-            con.execute(f"create view {_ident(e['name'])} as select * from read_parquet({_literal(e['file'])})")
+def _copy_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[_Table], catalog: Path) -> None:
+    """Create ``catalog`` with one table per mart, rows sorted as in its Parquet file."""
+    with _attached_catalog(con, catalog) as alias:
+        for t in tables:
+            con.execute(
+                f"create table {alias}.main.{_ident(t.name)} as "
+                f"select * from {_ident(t.schema)}.{_ident(t.table)} order by all"
+            )
+
+
+def _dbt_docs(target_path: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """Descriptions of the dbt models in ``target_path/manifest.json``: name -> (model doc, column -> doc).
+
+    Best effort (an unreadable manifest gives no docs): the docs only become comments in the catalog.
+
+    Parameters
+    ----------
+    target_path
+        dbt's target directory.
+
+    Returns
+    -------
+    dict
+    """
+    try:
+        nodes = json.loads((target_path / "manifest.json").read_text()).get("nodes", {})
+    except (OSError, json.JSONDecodeError):
+        return {}
+    docs: dict[str, tuple[str, dict[str, str]]] = {}
+    for node in nodes.values():
+        if node.get("resource_type") != "model":
+            continue
+        columns = {
+            str(name): " ".join(str(c.get("description") or "").split())
+            for name, c in (node.get("columns") or {}).items()
+        }
+        docs[str(node.get("name"))] = (" ".join(str(node.get("description") or "").split()), columns)
+    return docs
+
+
+def _write_info(
+    staging: Path,
+    entries: Sequence[Mapping[str, Any]],
+    info: Mapping[str, str],
+    docs: Mapping[str, tuple[str, Mapping[str, str]]],
+) -> None:
+    """Add the ``zl_publish_info`` table and the dbt docs (table and column comments) to ``catalog.duckdb``."""
+    with contextlib.closing(duckdb.connect()) as con, _attached_catalog(con, staging / CATALOG_NAME) as alias:
+        info_table = f"{alias}.main.{INFO_TABLE}"
         con.execute(
-            f"create table {INFO_TABLE} (version varchar, published_at varchar, dbt_invocation_id varchar, "
-            "data_dir varchar, table_name varchar, n_rows bigint, sha256 varchar)"
+            f"create table {info_table} (version varchar, published_at varchar, dbt_invocation_id varchar, "
+            "data_dir varchar, table_name varchar, n_rows bigint, sha256 varchar, format varchar, "
+            "zlcast_version varchar, parquet_file varchar)"
         )
         con.executemany(
-            f"insert into {INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {info_table} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
                     info["version"],
@@ -484,21 +564,62 @@ def _write_catalog(staging: Path, entries: Sequence[Mapping[str, Any]], info: Ma
                     e["name"],
                     e["rows"],
                     e["sha256"],
+                    FORMAT,
+                    __version__,
+                    e["file"],
                 ]
                 for e in entries
             ],
         )
-        con.execute("checkpoint")
+        con.execute(
+            f"comment on table {info_table} is "
+            + _literal(
+                "What this catalog holds: one row per published table (version = the published version, also in "
+                "manifest.json; n_rows; sha256 of its Parquet file beside the catalog)."
+            )
+        )
+        for e in entries:
+            table_doc, column_docs = docs.get(e["name"], ("", {}))
+            relation = f"{alias}.main.{_ident(e['name'])}"
+            if table_doc:
+                con.execute(f"comment on table {relation} is {_literal(table_doc)}")
+            columns = {c[0] for c in con.execute(f"describe {relation}").fetchall()}
+            for column, doc in column_docs.items():
+                if doc and column in columns:
+                    con.execute(f"comment on column {relation}.{_ident(column)} is {_literal(doc)}")
+
+
+def _storage_number(path: Path) -> int:
+    """Storage format number in a DuckDB file's main header (bytes 8-11 ``DUCK``, then a little-endian uint64)."""
+    with path.open("rb") as fh:
+        head = fh.read(20)
+    if len(head) < 20 or head[8:12] != b"DUCK":
+        raise PublishError(f"{path}: not a DuckDB database file")
+    return int(struct.unpack("<Q", head[12:20])[0])
 
 
 def _verify_catalog(staging: Path, entries: list[dict[str, Any]]) -> None:
-    """Read every view back; add its fingerprint to the entry; fail on a row-count mismatch."""
-    with contextlib.closing(_connect_version(staging, read_only=True)) as con:
+    """Check the catalog against the Parquet files; add fingerprints and columns to the entries.
+
+    Every table must have the warehouse's row count and the same rows (fingerprint) as its Parquet file,
+    and the file must be in the storage format DuckDB 1.x clients read.
+    """
+    catalog = staging / CATALOG_NAME
+    number = _storage_number(catalog)
+    if number != CATALOG_STORAGE_NUMBER:
+        raise PublishError(
+            f"{catalog}: DuckDB {duckdb.__version__} wrote storage number {number} for STORAGE_VERSION "
+            f"{CATALOG_STORAGE_VERSION!r}, expected {CATALOG_STORAGE_NUMBER} (readable by DuckDB 1.x clients)"
+        )
+    with contextlib.closing(duckdb.connect(str(catalog), read_only=True)) as con:
         for e in entries:
             row = con.execute(fingerprint_sql(_ident(e["name"]))).fetchone()
             n_rows, fp = (int(row[0]), str(row[1])) if row else (-1, "")
             if n_rows != e["rows"]:
-                raise PublishError(f"{e['name']}: the published view has {n_rows} rows, the warehouse {e['rows']}")
+                raise PublishError(f"{e['name']}: the published table has {n_rows} rows, the warehouse {e['rows']}")
+            parquet = con.execute(fingerprint_sql(f"read_parquet({_literal(str(staging / e['file']))})")).fetchone()
+            if parquet is None or (int(parquet[0]), str(parquet[1])) != (n_rows, fp):
+                raise PublishError(f"{e['name']}: the catalog table and {e['file']} hold different rows")
             e["fingerprint"] = fp
             e["columns"] = [
                 {"name": c[0], "type": c[1]} for c in con.execute(f"describe {_ident(e['name'])}").fetchall()
@@ -790,6 +911,7 @@ def _manifest(
         "format": FORMAT,
         "version": version,
         "published_at": _iso(published_at),
+        "zlcast_version": __version__,
         "content_hash": content_hash,
         "dbt": {
             "invocation_id": dbt.invocation_id,
@@ -801,6 +923,8 @@ def _manifest(
         "data_dir": config.data_dir,
         "warehouse": str(config.warehouse),
         "catalog": CATALOG_NAME,
+        "catalog_storage_version": CATALOG_STORAGE_VERSION,
+        "catalog_duckdb_version": duckdb.__version__,
         "tables": entries,
         "skipped": skipped,
     }
@@ -816,7 +940,7 @@ def _build_version(config: PublishConfig, staging: Path, dbt: DbtInvocation) -> 
     content_hash = _content_hash(entries)
     published_at = _utc_now()
     version = f"{published_at.strftime(_TS_FORMAT)}-{content_hash}"
-    _write_catalog(
+    _write_info(
         staging,
         entries,
         {
@@ -825,6 +949,7 @@ def _build_version(config: PublishConfig, staging: Path, dbt: DbtInvocation) -> 
             "dbt_invocation_id": dbt.invocation_id,
             "data_dir": config.data_dir,
         },
+        _dbt_docs(config.target_path),
     )
     _verify_catalog(staging, entries)
     manifest = _manifest(config, version, published_at, dbt, entries, skipped, content_hash)
@@ -885,10 +1010,13 @@ def publish(config: PublishConfig) -> PublishResult:
 
 
 def open_published(out_dir: Path = Path("state/published"), read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the current published catalog, pinned to the version ``current`` points to now.
+    """Open the current published catalog read-only, pinned to the version ``current`` points to now.
 
     The symlink is resolved once: a later publish switches ``current`` but this connection keeps reading
-    its own (immutable) version, which is never deleted while the connection is open.
+    its own (immutable) version, which is never deleted while the connection is open. The catalog holds
+    tables, so no working directory or ``file_search_path`` is involved (any DuckDB client can open
+    ``state/published/current/catalog.duckdb`` directly; this function adds the pinning and the
+    retention hint).
 
     Parameters
     ----------
@@ -900,7 +1028,7 @@ def open_published(out_dir: Path = Path("state/published"), read_only: bool = Tr
     Returns
     -------
     duckdb.DuckDBPyConnection
-        Views named like the marts, plus ``zl_publish_info``.
+        Tables named like the marts, plus ``zl_publish_info``.
 
     Raises
     ------
@@ -911,7 +1039,7 @@ def open_published(out_dir: Path = Path("state/published"), read_only: bool = Tr
     if version_dir is None or not (version_dir / CATALOG_NAME).is_file():
         raise FileNotFoundError(f"{out_dir / CURRENT_LINK}: nothing published yet (run `zlcast publish`)")
     _note_reader(out_dir, version_dir)
-    return _connect_version(version_dir, read_only=read_only)
+    return duckdb.connect(str(version_dir / CATALOG_NAME), read_only=read_only)
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
