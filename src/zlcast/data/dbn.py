@@ -221,7 +221,8 @@ def _mapping(meta: dbn.Metadata, path: Path) -> pd.DataFrame:
 def _first_bar(bars: pd.DataFrame, mask: np.ndarray) -> str:
     """Describe the first bar selected by ``mask`` for an error message."""
     i = int(np.argmax(mask))
-    iid, ts = int(bars["instrument_id"].iat[i]), int(bars["ts_event"].iat[i])
+    iid = int(bars["instrument_id"].to_numpy()[i])
+    ts = int(bars["ts_event"].to_numpy()[i])
     return f"instrument id {iid} at {pd.Timestamp(ts, tz='UTC').isoformat()}"
 
 

@@ -338,15 +338,16 @@ def _future_rows(data_dir: Path, run_date: dt.date, bars: pd.DataFrame | None) -
                 f"{FUTURES_FILE}: column trade_date: {len(late)} row(s) dated after the run date {run_date}: {examples}"
             )
     for path, column, fmt in dated_files(data_dir):
-        frame = pd.read_csv(path, dtype=str, usecols=lambda c, col=column: c.strip() == col)
-        values = frame.iloc[:, 0].str.strip()
-        parsed = pd.to_datetime(values, format=fmt, errors="coerce") if fmt else pd.to_datetime(values, errors="coerce")
-        late = parsed > limit
-        if late.any():
-            lines = (np.flatnonzero(late.to_numpy()) + 2)[:_MAX_EXAMPLES]  # header is line 1
+        frame = pd.read_csv(path, dtype=str)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        values = frame[column].str.strip()
+        parsed = pd.Series(pd.to_datetime(values, format=fmt, errors="coerce"))
+        after = (parsed > limit).fillna(False)
+        if after.any():
+            lines = (np.flatnonzero(after.to_numpy()) + 2)[:_MAX_EXAMPLES]  # header is line 1
             examples = ", ".join(f"line {n} ({values.iloc[n - 2]})" for n in lines)
             problems.append(
-                f"{path.relative_to(data_dir)}: column {column}: {int(late.sum())} row(s) dated after the run date "
+                f"{path.relative_to(data_dir)}: column {column}: {int(after.sum())} row(s) dated after the run date "
                 f"{run_date}: {examples}"
             )
     return problems

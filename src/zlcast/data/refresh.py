@@ -413,7 +413,7 @@ def _publish(config: RefreshConfig, data_dir: Path) -> str:
             warehouse=config.warehouse, target_path=config.target_path, out_dir=config.published, data_dir=str(data_dir)
         )
     )
-    return str(result.version)
+    return str(result.version_dir.name)
 
 
 def _report(config: RefreshConfig) -> str:

@@ -528,11 +528,12 @@ class TSRunner:
         return best
 
     def predictor_path(
-        self, log_close: np.ndarray, stamps: pd.DatetimeIndex, lo: int, hi: int, ag_version: str | None = None
+        self, log_close: np.ndarray, stamps: pd.DatetimeIndex, lo: int, hi: int, version: str | None = None
     ) -> Path:
         """Where the predictor trained on rows lo..hi is stored (a fingerprint of data, settings and versions)."""
-        if ag_version is None:
-            from autogluon.timeseries import __version__ as ag_version
+        from autogluon.timeseries import __version__ as installed
+
+        ag_version = version or installed
         s = self.s
         key = digest_parts(
             "core_ts.ts.v1",

@@ -779,7 +779,7 @@ def _block_digest(
         np.ascontiguousarray(pan.present[train]),
         np.ascontiguousarray(pan.zy[train]),
         np.ascontiguousarray(pan.scale[train]),
-        pan.idx[train].asi8,
+        pan.idx[train].to_numpy(dtype="datetime64[ns]").view("int64"),
     )[:32]
 
 

@@ -300,8 +300,9 @@ def test_an_incremental_fit_refits_only_the_live_blocks_and_equals_a_full_fit(
     assert set(again["fold_id"]) == {-1}
     merged = _merge(weights, again, ["fold_id", "horizon_days"])
     key = ["fold_id", "horizon_days", "quantile", "member"]
-    pd.testing.assert_frame_equal(merged.sort_values(key).reset_index(drop=True),
-                                  weights.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        merged.sort_values(key).reset_index(drop=True), weights.sort_values(key).reset_index(drop=True)
+    )
 
 
 def test_a_block_whose_training_inputs_changed_is_refitted(

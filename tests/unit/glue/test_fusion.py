@@ -136,7 +136,8 @@ def test_var_forecasts_of_a_daily_run_equal_a_full_recomputation(base) -> None: 
     today = var_forecasts_table(dist, features, targets, yesterday, META, n_paths=300)
     assert set(today["as_of_date"]) == {origins[-1], yesterday["as_of_date"].iloc[0]}
     keep = ~yesterday.set_index(["as_of_date", "horizon_days"]).index.isin(
-        today.set_index(["as_of_date", "horizon_days"]).index)
+        today.set_index(["as_of_date", "horizon_days"]).index
+    )
     merged = pd.concat([yesterday[keep], today]).sort_values(["as_of_date", "horizon_days"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(merged, full.sort_values(["as_of_date", "horizon_days"]).reset_index(drop=True))
     stats = var_backtest_table(merged)
