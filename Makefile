@@ -24,6 +24,20 @@ build: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The daily service (README "Daily service"): fetch the day's data, validate, dbt build, publish, report.
+# Keys from the environment (DATABENTO_API_KEY, FRED_API_KEY); DAILY_ARGS e.g. "--data-dir /srv/zl/data".
+DAILY_ARGS ?=
+daily: $(STAMP)
+	$(BIN)/zlcast refresh $(DAILY_ARGS)
+
+# The same, offline: the demo data set one session short, refreshed from recorded provider responses.
+DEMO_DAILY := state/daily_demo
+daily-demo: $(STAMP)
+	rm -rf $(DEMO_DAILY)/data $(DEMO_DAILY)/data.versions
+	$(BIN)/zlcast demo-data --out $(DEMO_DAILY)/yesterday --recording $(DEMO_DAILY)/recording
+	$(BIN)/zlcast refresh --state $(DEMO_DAILY) --data-dir $(DEMO_DAILY)/data --seed-from $(DEMO_DAILY)/yesterday \
+		--replay $(DEMO_DAILY)/recording --today $$(cat $(DEMO_DAILY)/recording/run_date) $(DAILY_ARGS)
+
 # Unit tests only (no dbt, no AutoGluon fit): about a minute.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

@@ -5,8 +5,8 @@ Commands
 load-dbn PATH... --out FILE [--later-files-win]
     Build ``futures_daily.parquet`` from Databento ``*.ohlcv-1h.dbn.zst`` files or folders (``--later-files-win``
     for the overlapping raw responses a refresh keeps in ``raw/databento/``).
-demo-data [--out DIR] [--seed N]
-    Write the deterministic synthetic demo data set.
+demo-data [--out DIR] [--seed N] [--recording DIR [--sessions N]]
+    Write the deterministic synthetic demo data set (and the providers' recorded responses for the next session).
 validate [DIR]
     Check a data directory against the input contract and the plausibility gates (default: ``$ZL_DATA_DIR``).
 refresh [--data-dir DIR] [--seed-from DIR] [--replay DIR]
@@ -42,6 +42,15 @@ def _demo_data(args: argparse.Namespace) -> int:
 
     out = write_demo_data(Path(args.out), seed=args.seed)
     print(f"demo data set (synthetic) in {out}")
+    if args.recording:
+        from zlcast.data.demo_recording import write_demo_recording
+
+        rec = write_demo_recording(Path(args.recording), Path(args.macro_seed), args.sessions, seed=args.seed)
+        (rec.folder / "run_date").write_text(f"{rec.run_date}\n")
+        print(
+            f"recorded provider responses for {', '.join(map(str, rec.new_sessions))} in {rec.folder} "
+            f"(zlcast refresh --replay {rec.folder} --today {rec.run_date})"
+        )
     return 0
 
 
@@ -81,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo-data", help="write the synthetic demo data set")
     p.add_argument("--out", default=str(DEFAULT_DEMO_DIR))
     p.add_argument("--seed", type=int, default=20240601)
+    p.add_argument("--recording", default=None, help="also write the recorded responses of the next session(s)")
+    p.add_argument("--sessions", type=int, default=1, help="new sessions in the recording")
+    p.add_argument("--macro-seed", default="seeds/macro_series.csv")
     p.set_defaults(func=_demo_data)
 
     p = sub.add_parser("validate", help="check a data directory against the input contract")

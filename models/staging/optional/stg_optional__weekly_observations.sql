@@ -12,14 +12,14 @@
 {%- if zl_data_file_exists('rins.csv') %}
 {%- do parts.append("select 'rin_d4_usd' as series_id, cast(date as date) as observation_date, cast(date as date) + 1 as release_date, cast(d4_usd as double) as value from " ~ source('optional', 'rins')) %}
 {%- if not epa_d6 %}
-{%- do parts.append("select 'rin_d6_usd', cast(date as date), cast(date as date) + 1, cast(d6_usd as double) from " ~ source('optional', 'rins')) %}
+{%- do parts.append("select 'rin_d6_usd' as series_id, cast(date as date) as observation_date, cast(date as date) + 1 as release_date, cast(d6_usd as double) as value from " ~ source('optional', 'rins')) %}
 {%- endif %}
 {%- endif %}
 {%- if zl_data_file_exists('cftc_cot.csv') %}
-{%- do parts.append("select 'cot_managed_money_net', cast(report_date as date), cast(report_date as date) + 3, cast(managed_money_net as double) from " ~ source('optional', 'cftc_cot')) %}
+{%- do parts.append("select 'cot_managed_money_net' as series_id, cast(report_date as date) as observation_date, cast(report_date as date) + 3 as release_date, cast(managed_money_net as double) as value from " ~ source('optional', 'cftc_cot')) %}
 {%- endif %}
 {%- if zl_data_file_exists('export_sales.csv') %}
-{%- do parts.append("select 'export_sales_china_mt', cast(week_ending as date), cast(week_ending as date) + 7, cast(net_sales_mt as double) from " ~ source('optional', 'export_sales')) %}
+{%- do parts.append("select 'export_sales_china_mt' as series_id, cast(week_ending as date) as observation_date, cast(week_ending as date) + 7 as release_date, cast(net_sales_mt as double) as value from " ~ source('optional', 'export_sales')) %}
 {%- endif %}
 with observations as (
 

@@ -6,7 +6,12 @@
     macro/<series_id>.csv       every series of seeds/macro_series.csv at its real frequency
     macro/fx_monthly_brl_cny.csv  BRL_PER_USD_MONTHLY and CNY_PER_USD_MONTHLY (like the real file)
     trade_policy_events.csv     22 synthetic US-China trade-policy events
+    cftc_cot.csv                weekly soybean-oil managed-money positions (the optional CFTC file)
     README.md                   says that the data are synthetic and where the quirks are
+
+The simulation runs :data:`DEMO_SPARE_DAYS` calendar days past ``end`` and the files stop at ``end``: the sessions
+after it are what :mod:`zlcast.data.demo_recording` serves as the providers' next responses, so that a daily
+refresh of the demo set continues the same paths.
 
 The numbers are synthetic. Levels follow hand-set anchor points loosely shaped like
 2015-2025 market history (so that units, ranges and relationships such as the soybean
@@ -37,11 +42,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 __all__ = [
+    "COT_FILE",
     "DEMO_MARKER",
     "DEMO_ROOTS",
+    "DEMO_SPARE_DAYS",
     "DemoTables",
     "RootSpec",
     "build_demo_tables",
+    "simulate_demo_tables",
     "us_holidays",
     "write_demo_data",
 ]
@@ -952,6 +960,12 @@ _PARQUET_SCHEMA = pa.schema(
 )
 
 
+#: Calendar days simulated past the last date written (the demo recording's next sessions).
+DEMO_SPARE_DAYS = 21
+#: The optional CFTC file of the demo set.
+COT_FILE = "cftc_cot.csv"
+
+
 @dataclass(frozen=True)
 class DemoTables:
     """The demo data set in memory.
@@ -964,11 +978,36 @@ class DemoTables:
         Macro file name -> (frame, decimals written).
     events : pandas.DataFrame
         Rows of trade_policy_events.csv.
+    cot : pandas.DataFrame
+        Rows of cftc_cot.csv (report_date, managed_money_net, managed_money_long, managed_money_short).
     """
 
     futures: pd.DataFrame
     macro: Mapping[str, tuple[pd.DataFrame, int]]
     events: pd.DataFrame
+    cot: pd.DataFrame
+
+    def until(self, last: date) -> DemoTables:
+        """The tables as they stand at the close of ``last`` (rows dated after it dropped).
+
+        Parameters
+        ----------
+        last : datetime.date
+
+        Returns
+        -------
+        DemoTables
+        """
+        day = pd.Timestamp(last)
+        futures = self.futures[pd.to_datetime(self.futures["trade_date"]) <= day].reset_index(drop=True)
+        macro = {
+            name: (frame[pd.to_datetime(frame["date"]) <= day].reset_index(drop=True), decimals)
+            for name, (frame, decimals) in self.macro.items()
+        }
+        events = self.events[pd.to_datetime(self.events["event_date"]) <= day].reset_index(drop=True)
+        # a Tuesday report is released on the Friday after it
+        cot = self.cot[pd.to_datetime(self.cot["report_date"]) + pd.Timedelta(days=3) <= day].reset_index(drop=True)
+        return DemoTables(futures=futures, macro=macro, events=events, cot=cot)
 
 
 def build_demo_tables(seed: int = 20240601, start: str = "2016-01-04", end: str = "2025-06-30") -> DemoTables:
@@ -987,17 +1026,59 @@ def build_demo_tables(seed: int = 20240601, start: str = "2016-01-04", end: str 
     DemoTables
         Futures rows, macro frames and events.
     """
-    first, last = date.fromisoformat(start), date.fromisoformat(end)
-    if last <= first:
+    return simulate_demo_tables(seed, start, end).until(date.fromisoformat(end))
+
+
+def simulate_demo_tables(seed: int = 20240601, start: str = "2016-01-04", end: str = "2025-06-30") -> DemoTables:
+    """Simulate the demo data set through :data:`DEMO_SPARE_DAYS` calendar days past ``end``.
+
+    :func:`build_demo_tables` is this, cut at ``end``; the demo recording serves the rows after ``end``.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    start, end : str
+        ISO first futures trade date and the last date the data set is written to.
+
+    Returns
+    -------
+    DemoTables
+        Every table through ``end`` + :data:`DEMO_SPARE_DAYS`.
+    """
+    first, written = date.fromisoformat(start), date.fromisoformat(end)
+    if written <= first:
         raise ValueError(f"end {end} must be after start {start}")
+    last = written + timedelta(days=DEMO_SPARE_DAYS)
     macro_first = date(first.year - 1, 1, 1)
     grid = _weekdays(macro_first, last)
-    g_macro, g_market, g_futures, g_files = np.random.default_rng(seed).spawn(4)
+    g_macro, g_market, g_futures, g_files, g_cot = np.random.default_rng(seed).spawn(5)
     paths = _macro_paths(grid, g_macro)
     market = _market(grid, paths, g_market)
     futures = _futures(market, first, last, g_futures)
     macro = _macro(grid, paths, macro_first, last, g_files)
-    return DemoTables(futures=futures, macro=macro, events=_events(first, last))
+    return DemoTables(futures=futures, macro=macro, events=_events(first, last), cot=_cot(first, last, g_cot))
+
+
+def _cot(first: date, last: date, rng: np.random.Generator) -> pd.DataFrame:
+    """Weekly (Tuesday) soybean-oil managed-money long and short positions (contracts), mean-reverting."""
+    days = pd.date_range(first, last, freq="W-TUE")
+    n = len(days)
+    long_, short = np.empty(n), np.empty(n)
+    long_[0], short[0] = 80_000.0, 40_000.0
+    shocks = rng.normal(0.0, 6_000.0, size=(n, 2))
+    for i in range(1, n):
+        long_[i] = max(5_000.0, long_[i - 1] + 0.1 * (80_000.0 - long_[i - 1]) + shocks[i, 0])
+        short[i] = max(5_000.0, short[i - 1] + 0.1 * (40_000.0 - short[i - 1]) + shocks[i, 1])
+    lo, sh = np.round(long_).astype("int64"), np.round(short).astype("int64")
+    return pd.DataFrame(
+        {
+            "report_date": days.strftime("%Y-%m-%d"),
+            "managed_money_net": lo - sh,
+            "managed_money_long": lo,
+            "managed_money_short": sh,
+        }
+    )
 
 
 def _readme(tables: DemoTables, seed: int, start: str, end: str) -> str:
@@ -1018,6 +1099,8 @@ def _readme(tables: DemoTables, seed: int, start: str, end: str) -> str:
         "- `macro/<series_id>.csv` and `macro/fx_monthly_brl_cny.csv`: header `series_id,date,value`.",
         f"- `trade_policy_events.csv`: {len(tables.events)} synthetic events "
         "(header `event_date,event,direction,source`).",
+        f"- `{COT_FILE}`: {len(tables.cot)} weekly synthetic CFTC reports "
+        "(header `report_date,managed_money_net,managed_money_long,managed_money_short`).",
         "",
         "## Futures roots",
         "",
@@ -1087,6 +1170,7 @@ def _write_all(tables: DemoTables, folder: Path, seed: int, start: str, end: str
     for name, (frame, decimals) in sorted(tables.macro.items()):
         (folder / "macro" / name).write_bytes(_csv_bytes(frame, decimals))
     (folder / "trade_policy_events.csv").write_bytes(_csv_bytes(tables.events))
+    (folder / COT_FILE).write_bytes(_csv_bytes(tables.cot))
     (folder / "README.md").write_bytes(_readme(tables, seed, start, end).encode("utf-8"))
 
 

@@ -1,0 +1,360 @@
+"""The providers' next responses for the demo data set: what ``make daily-demo`` refreshes from, offline.
+
+:func:`write_demo_recording` writes a replay folder (:mod:`zlcast.data.sources.transport`) that answers the
+requests ``zlcast refresh`` makes on the session(s) after the demo set's last date, in each provider's documented
+format, continuing the demo paths (:func:`zlcast.data.demo_data.simulate_demo_tables` simulates past the last
+date written):
+
+* **Databento** ``timeseries.get_range``: one DBN file (``ohlcv-1h``, ``stype_in=continuous``, zstd) with hourly
+  bars of every demo root from a few sessions before the last date (the source re-fetches them) to the new
+  session(s); each session's bars aggregate, by the loader's session rule, to that session's demo daily row.
+* **FRED/ALFRED** ``series/vintagedates`` and ``series/observations`` (``output_type=1``) for every FRED series of
+  the macro seed: one vintage per observation, published the day before its release-lag date (so a value enters
+  the features exactly when the release-lag rule lets it: the demo's history does not move when a refresh
+  converts the macro files to the point-in-time layout); windows of at most 2,000 vintage dates, with
+  ``realtime_start`` clipped to the window as FRED does.
+* **CFTC** (Socrata, dataset ``72hh-3qpy``): the weekly soybean-oil reports released by the run date.
+
+The numbers are synthetic like the demo set; the formats are the providers'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import databento_dbn as dbn
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from zlcast.data.dbn import session_start
+from zlcast.data.demo_data import DemoTables, simulate_demo_tables
+
+__all__ = ["DemoRecording", "lag_release_date", "write_demo_recording"]
+
+GET_RANGE = "https://hist.databento.com/v0/timeseries.get_range"
+FRED = "https://api.stlouisfed.org/fred/series"
+CFTC = "https://publicreporting.cftc.gov/resource/72hh-3qpy.json"
+_EARLIEST, _LATEST = "1776-07-04", "9999-12-31"
+_MAX_VINTAGES = 2_000
+_OVERLAP_SESSIONS = 7  # the Databento source re-fetches 5; the recording covers a little more
+
+
+@dataclass(frozen=True)
+class DemoRecording:
+    """Where the recording is and what it adds.
+
+    Attributes
+    ----------
+    folder : Path
+        The replay folder (``manifest.json`` and the response files).
+    run_date : datetime.date
+        The last new session: pass it as ``zlcast refresh --today``.
+    new_sessions : tuple of datetime.date
+        ZL sessions after the demo set's last date that the recording adds.
+    """
+
+    folder: Path
+    run_date: dt.date
+    new_sessions: tuple[dt.date, ...]
+
+
+def lag_release_date(observation: pd.Series, lag_days: int, lag_months: int, isodow: int | None) -> pd.Series:
+    """First date a value may be used by the release-lag rule of ``int_macro__as_of_release``.
+
+    Parameters
+    ----------
+    observation : pandas.Series
+        Observation dates (datetime64).
+    lag_days, lag_months : int
+        ``release_lag_days`` and ``release_lag_months`` of the macro seed.
+    isodow : int or None
+        ``release_isodow``: the release moves forward to this ISO weekday (1 = Monday).
+
+    Returns
+    -------
+    pandas.Series
+        Release dates (datetime64).
+    """
+    released = pd.to_datetime(observation) + pd.DateOffset(months=int(lag_months)) + pd.Timedelta(days=int(lag_days))
+    if isodow is None:
+        return released
+    shift = (7 + int(isodow) - (released.dt.dayofweek + 1)) % 7
+    return released + pd.to_timedelta(shift, unit="D")
+
+
+# ------------------------------------------------------------------------------------------------- Databento
+def _ns(ts: pd.Timestamp) -> int:
+    return int(pd.Timestamp(ts).tz_convert("UTC").value)
+
+
+def _bars(rows: pd.DataFrame) -> list[tuple[int, int, float, float, float, float, int]]:
+    """Hourly bars (instrument, ts, open, high, low, close, volume) that aggregate to each daily row.
+
+    A session's bars open on the hours from 00:00 UTC of its date (18:00/19:00 Chicago the evening before, inside
+    the session), so a UTC day never holds two sessions' bars and the daily symbol mapping stays unambiguous. The
+    first bar opens at the day's open and reaches its high, the last one closes at its close and reaches its low.
+    """
+    out = []
+    iids = rows["instrument_id"].to_numpy(dtype="int64")
+    days = pd.to_datetime(rows["trade_date"]).to_numpy(dtype="datetime64[ns]")
+    opens, highs, lows, closes = (rows[c].to_numpy(dtype="float64") for c in ("open", "high", "low", "close"))
+    volumes, n_bars = rows["volume"].to_numpy(dtype="int64"), rows["n_bars"].to_numpy(dtype="int64")
+    for i in range(len(rows)):
+        n = int(min(max(n_bars[i], 1), 21))
+        midnight = pd.Timestamp(days[i]).tz_localize("UTC")
+        path = np.linspace(opens[i], closes[i], n + 1)
+        vols = np.full(n, volumes[i] // n, dtype="int64")
+        vols[-1] += volumes[i] - vols.sum()
+        for k in range(n):
+            o, c = float(path[k]), float(path[k + 1])
+            hi = float(highs[i]) if k == 0 else max(o, c)
+            lo = float(lows[i]) if k == n - 1 else min(o, c)
+            out.append(
+                (int(iids[i]), _ns(midnight + pd.Timedelta(hours=k)), o, max(hi, o, c), min(lo, o, c), c, int(vols[k]))
+            )
+    return out
+
+
+@dataclass
+class _Interval:  # duck-typed databento_dbn MappingInterval
+    start_date: dt.date
+    end_date: dt.date
+    symbol: str
+
+
+@dataclass
+class _Mapping:  # duck-typed databento_dbn SymbolMapping
+    raw_symbol: str
+    intervals: list[_Interval]
+
+
+def _mappings(bars: pd.DataFrame) -> list[_Mapping]:
+    """Per root, the instrument id of every UTC day holding its bars (the continuous symbol's daily mapping)."""
+    out = []
+    for root, g in bars.groupby("root", sort=True):
+        days = g.assign(day=pd.to_datetime(g["ts"], utc=True).dt.date).drop_duplicates("day")[["day", "iid"]]
+        intervals = [_Interval(d, d + dt.timedelta(days=1), str(i)) for d, i in zip(days["day"], days["iid"])]
+        out.append(_Mapping(f"{root}.v.0", intervals))
+    return out
+
+
+def _write_dbn(path: Path, rows: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """Write the hourly bars of ``rows`` (daily rows of every root) as a zstd DBN file of ``ohlcv-1h`` records."""
+    bars = []
+    for root, g in rows.groupby("root", sort=True):
+        for iid, ts, o, h, lo, c, v in _bars(g):
+            bars.append({"root": str(root), "iid": iid, "ts": ts, "o": o, "h": h, "l": lo, "c": c, "v": v})
+    frame = pd.DataFrame(bars).sort_values(["ts", "root"], kind="stable")
+    ints = {c: frame[c].to_numpy(dtype="int64") for c in ("iid", "ts", "v")}
+    fixed = {c: np.round(frame[c].to_numpy(dtype="float64") * 1e9).astype("int64") for c in ("o", "h", "l", "c")}
+    meta = dbn.Metadata(
+        dataset="GLBX.MDP3",
+        start=_ns(start),
+        end=_ns(end),
+        schema=dbn.Schema.OHLCV_1H,
+        stype_in=dbn.SType.CONTINUOUS,
+        stype_out=dbn.SType.INSTRUMENT_ID,
+        symbols=[f"{r}.v.0" for r in sorted(frame["root"].unique())],
+        mappings=cast(Any, _mappings(frame)),  # duck-typed SymbolMapping records
+    )
+    record = int(dbn.RType.OHLCV_1H)
+    body = b"".join(
+        bytes(
+            dbn.OHLCVMsg(
+                record,
+                1,
+                int(ints["iid"][i]),
+                int(ints["ts"][i]),
+                int(fixed["o"][i]),
+                int(fixed["h"][i]),
+                int(fixed["l"][i]),
+                int(fixed["c"][i]),
+                int(ints["v"][i]),
+            )
+        )
+        for i in range(len(frame))
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pa.output_stream(str(path), compression="zstd") as out:
+        out.write(bytes(meta) + body)
+
+
+# ------------------------------------------------------------------------------------------------------ FRED
+def _fred_rows(frame: pd.DataFrame, decimals: int, seed_row: pd.Series, run_date: dt.date) -> pd.DataFrame:
+    obs = frame.assign(date=pd.to_datetime(frame["date"]))
+    isodow = None if pd.isna(seed_row["release_isodow"]) else int(seed_row["release_isodow"])
+    release = lag_release_date(
+        obs["date"], int(seed_row["release_lag_days"]), int(seed_row["release_lag_months"]), isodow
+    )
+    rows = pd.DataFrame(
+        {
+            "date": obs["date"].dt.strftime("%Y-%m-%d"),
+            "value": obs["value"].map(lambda v: f"{float(v):.{decimals}f}"),
+            "realtime_start": (release - pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d"),
+        }
+    )
+    return rows[rows["realtime_start"] <= run_date.isoformat()].reset_index(drop=True)
+
+
+def _fred_responses(series_id: str, rows: pd.DataFrame, folder: Path) -> list[dict[str, Any]]:
+    vintages = sorted(rows["realtime_start"].unique())
+    entries: list[dict[str, Any]] = []
+    body = {
+        "realtime_start": _EARLIEST,
+        "realtime_end": _LATEST,
+        "order_by": "vintage_date",
+        "sort_order": "asc",
+        "count": len(vintages),
+        "offset": 0,
+        "limit": 10_000,
+        "vintage_dates": vintages,
+    }
+    file = f"fred/{series_id}_vintagedates.json"
+    (folder / file).write_text(json.dumps(body))
+    entries.append(
+        {
+            "method": "GET",
+            "url": f"{FRED}/vintagedates",
+            "params": {"series_id": series_id},
+            "file": file,
+            "headers": {"Content-Type": "application/json"},
+        }
+    )
+    starts = vintages[::_MAX_VINTAGES]
+    starts[0] = _EARLIEST
+    ends = [(dt.date.fromisoformat(s) - dt.timedelta(days=1)).isoformat() for s in starts[1:]] + [_LATEST]
+    for i, (ws, we) in enumerate(zip(starts, ends)):
+        live = rows[rows["realtime_start"] <= we]  # every vintage runs to 9999-12-31: all overlap later windows
+        obs = [
+            {"realtime_start": max(r, ws), "realtime_end": we, "date": d, "value": v}
+            for d, v, r in zip(live["date"], live["value"], live["realtime_start"])
+        ]
+        body = {
+            "realtime_start": ws,
+            "realtime_end": we,
+            "observation_start": "2000-01-01",
+            "observation_end": _LATEST,
+            "units": "lin",
+            "output_type": 1,
+            "file_type": "json",
+            "order_by": "observation_date",
+            "sort_order": "asc",
+            "count": len(obs),
+            "offset": 0,
+            "limit": 100_000,
+            "observations": obs,
+        }
+        file = f"fred/{series_id}_observations_{i}.json"
+        (folder / file).write_text(json.dumps(body))
+        entries.append(
+            {
+                "method": "GET",
+                "url": f"{FRED}/observations",
+                "params": {"series_id": series_id, "realtime_start": ws},
+                "file": file,
+                "headers": {"Content-Type": "application/json"},
+            }
+        )
+    return entries
+
+
+# ------------------------------------------------------------------------------------------------------ CFTC
+def _cftc_rows(cot: pd.DataFrame, run_date: dt.date) -> list[dict[str, str]]:
+    released = cot[pd.to_datetime(cot["report_date"]) + pd.Timedelta(days=3) <= pd.Timestamp(run_date)]
+    return [
+        {
+            "report_date_as_yyyy_mm_dd": f"{d}T00:00:00.000",
+            "cftc_contract_market_code": "007601",
+            "market_and_exchange_names": "SOYBEAN OIL - CHICAGO BOARD OF TRADE",
+            "m_money_positions_long_all": str(int(lo)),
+            "m_money_positions_short_all": str(int(sh)),
+        }
+        for d, lo, sh in zip(released["report_date"], released["managed_money_long"], released["managed_money_short"])
+    ]
+
+
+# ------------------------------------------------------------------------------------------------------ entry
+def write_demo_recording(
+    folder: Path,
+    macro_seed: Path,
+    sessions: int = 1,
+    seed: int = 20240601,
+    start: str = "2016-01-04",
+    end: str = "2025-06-30",
+) -> DemoRecording:
+    """Write the replay folder that continues the demo data set by ``sessions`` ZL sessions.
+
+    Parameters
+    ----------
+    folder : Path
+        Output folder (created; existing response files are overwritten).
+    macro_seed : Path
+        ``seeds/macro_series.csv`` (release lags and FRED ids).
+    sessions : int
+        New ZL sessions to add (at most the spare simulated days allow).
+    seed, start, end : int, str, str
+        The demo set's arguments (:func:`zlcast.data.demo_data.write_demo_data`).
+
+    Returns
+    -------
+    DemoRecording
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tables: DemoTables = simulate_demo_tables(seed, start, end)
+    last = pd.Timestamp(end)
+    futures = tables.futures.assign(trade_date=pd.to_datetime(tables.futures["trade_date"]))
+    zl = sorted(futures.loc[futures["root"] == "ZL", "trade_date"].unique())
+    new = [pd.Timestamp(d) for d in zl if pd.Timestamp(d) > last][: max(int(sessions), 1)]
+    if not new:
+        raise ValueError(f"the demo simulation has no ZL session after {end}")
+    run_date = new[-1].date()
+    before = [pd.Timestamp(d) for d in sorted(futures["trade_date"].unique()) if pd.Timestamp(d) <= last]
+    first = before[-_OVERLAP_SESSIONS]
+    window = futures[(futures["trade_date"] >= first) & (futures["trade_date"] <= new[-1])]
+    entries: list[dict[str, Any]] = []
+    dbn_file = f"databento/glbx-mdp3-{first.date()}-{run_date}.ohlcv-1h.dbn.zst"
+    _write_dbn(folder / dbn_file, window, session_start(first.date()), session_start(run_date) + pd.Timedelta(hours=24))
+    entries.append(
+        {
+            "method": "POST",
+            "url": GET_RANGE,
+            "form": {"dataset": "GLBX.MDP3", "schema": "ohlcv-1h"},
+            "file": dbn_file,
+            "headers": {"Content-Type": "application/octet-stream"},
+        }
+    )
+    (folder / "fred").mkdir(exist_ok=True)
+    series_seed = pd.read_csv(macro_seed, dtype={"fred_id": str})
+    seed_rows = {
+        str(r["series_id"]): r for _, r in series_seed.iterrows() if isinstance(r["fred_id"], str) and r["fred_id"]
+    }
+    for frame, decimals in tables.macro.values():
+        for key, g in frame.groupby("series_id", sort=True):
+            row = seed_rows.get(str(key))
+            if row is None:
+                continue
+            entries += _fred_responses(str(row["fred_id"]), _fred_rows(g, decimals, row, run_date), folder)
+    (folder / "cftc").mkdir(exist_ok=True)
+    (folder / "cftc" / "soybean_oil.json").write_text(json.dumps(_cftc_rows(tables.cot, run_date)))
+    entries.append(
+        {
+            "method": "GET",
+            "url": CFTC,
+            "file": "cftc/soybean_oil.json",
+            "headers": {"Content-Type": "application/json;charset=utf-8"},
+        }
+    )
+    manifest = {
+        "description": f"Synthetic provider responses continuing the zlcast demo data set (seed {seed}, "
+        f"{start} .. {end}) by the session(s) {', '.join(str(d.date()) for d in new)}; "
+        "run `zlcast refresh --replay <this folder> --today " + str(run_date) + "`.",
+        "responses": entries,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return DemoRecording(folder, run_date, tuple(d.date() for d in new))
