@@ -27,9 +27,11 @@ scored as (
 
     select
         *,
-        (greatest(0.1 * (actual - q10), -0.9 * (actual - q10))
-         + greatest(0.5 * (actual - q50), -0.5 * (actual - q50))
-         + greatest(0.9 * (actual - q90), -0.1 * (actual - q90))) / 3 as pinball_row,
+        (
+            greatest(0.1 * (actual - q10), -0.9 * (actual - q10))
+            + greatest(0.5 * (actual - q50), -0.5 * (actual - q50))
+            + greatest(0.9 * (actual - q90), -0.1 * (actual - q90))
+        ) / 3 as pinball_row,
         case when sign(q50) <> 0 and sign(actual) <> 0 then (sign(q50) = sign(actual))::int end as hit
     from log_returns
 

@@ -18,25 +18,35 @@ last_year as (
 
 valid_origins as (
 
-    select * from features where is_valid_origin
+    select * from features
+    where is_valid_origin
 
 ),
 
 all_counts as (
 
-    select count(*) as n_sessions, count(columns('__')) from features
+    select
+        count(*) as n_sessions,
+        count(columns('__'))
+    from features
 
 ),
 
 recent_counts as (
 
-    select count(*) as n_recent, count(columns('__')) from last_year
+    select
+        count(*) as n_recent,
+        count(columns('__'))
+    from last_year
 
 ),
 
 origin_counts as (
 
-    select count(*) as n_origins, count(columns('__')) from valid_origins
+    select
+        count(*) as n_origins,
+        count(columns('__'))
+    from valid_origins
 
 ),
 

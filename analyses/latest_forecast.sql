@@ -10,7 +10,7 @@ with forecast as (
 latest as (
 
     select * from forecast
-    where as_of_date = (select max(as_of_date) from forecast)
+    where as_of_date = (select max(all_origins.as_of_date) from forecast as all_origins)
 
 )
 

@@ -15,16 +15,30 @@ with forecast as (
 latest as (
 
     select * from forecast
-    where as_of_date = (select max(as_of_date) from forecast)
+    where as_of_date = (select max(all_origins.as_of_date) from forecast as all_origins)
 
 ),
 
 levels as (
 
-    select as_of_date, horizon_days, target_date, spot_close, 0.95 as level, p05 as q_low, p95 as q_high
+    select
+        as_of_date,
+        horizon_days,
+        target_date,
+        spot_close,
+        0.95 as level,
+        p05 as q_low,
+        p95 as q_high
     from latest
     union all
-    select as_of_date, horizon_days, target_date, spot_close, 0.90 as level, p10 as q_low, p90 as q_high
+    select
+        as_of_date,
+        horizon_days,
+        target_date,
+        spot_close,
+        0.90 as level,
+        p10 as q_low,
+        p90 as q_high
     from latest
 
 ),
@@ -59,8 +73,8 @@ select
     round(100 * v.var_long_cents / v.spot_close, 2) as var_long_pct,
     round(600 * v.var_long_cents, 0) as var_long_usd_per_contract,
     round(600 * v.var_short_cents, 0) as var_short_usd_per_contract,
-    b.* exclude (horizon_days, level, confidence)
+    b.* exclude (b.horizon_days, b.level, b.confidence)
 from var as v
 full outer join backtest as b
-    on b.horizon_days = v.horizon_days and b.confidence = v.level
+    on v.horizon_days = b.horizon_days and v.level = b.confidence
 order by all

@@ -25,10 +25,10 @@
 {%- endfor -%}
 select
     {{ cte }}.*
-    {%- for series_id, name in present %},
+{%- for series_id, name in present %},
     {{ name }}_src.value as {{ name }},
     {{ name }}_src.value - lag({{ name }}_src.value, {{ change_n }}) over (order by {{ cte }}.trade_date) as {{ name }}_chg_{{ change_n }}d
-    {%- endfor %}
+{%- endfor %}
 from {{ cte }}
 {%- for series_id, name in present %}
 asof left join (

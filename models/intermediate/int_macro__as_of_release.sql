@@ -77,9 +77,10 @@ vintages as (
             else realtime_start + 1
         end as date) as release_date
     from lag_rule
-    qualify row_number() over (
-        partition by series_id, observation_date, release_date order by realtime_start desc nulls last
-    ) = 1
+    qualify
+        row_number() over (
+            partition by series_id, observation_date, release_date order by realtime_start desc nulls last
+        ) = 1
 
 ),
 

@@ -10,17 +10,17 @@
 with source as (
 
     {% if zl_data_file_exists('epa_rin_prices_d6.csv') -%}
-        select * from {{ source('epa', 'rin_prices_d6') }}
+    select * from {{ source('epa', 'rin_prices_d6') }}
     {%- else -%}
-        -- no export in the data directory: no rows
-        select
-            cast(null as varchar) as "Transfer Date by Week",  -- noqa: RF05
-            cast(null as varchar) as "Transfer Year",  -- noqa: RF05
-            cast(null as varchar) as "RIN Year",  -- noqa: RF05
-            cast(null as varchar) as "Fuel (D Code)",  -- noqa: RF05
-            cast(null as varchar) as "QAP Service Type",  -- noqa: RF05
-            cast(null as varchar) as "RIN Price"  -- noqa: RF05
-        where false
+    -- no export in the data directory: no rows
+    select
+        cast(null as varchar) as "Transfer Date by Week",  -- noqa: RF05
+        cast(null as varchar) as "Transfer Year",  -- noqa: RF05
+        cast(null as varchar) as "RIN Year",  -- noqa: RF05
+        cast(null as varchar) as "Fuel (D Code)",  -- noqa: RF05
+        cast(null as varchar) as "QAP Service Type",  -- noqa: RF05
+        cast(null as varchar) as "RIN Price"  -- noqa: RF05
+    where false
     {%- endif %}
 
 ),
@@ -59,10 +59,11 @@ picked as (
     where
         vintage_age in (0, 1)
         and qap_service_type in ('Unverified', 'Q-RIN')
-    qualify row_number() over (
-        partition by transfer_week
-        order by preference, transfer_year <> year(transfer_week), price_usd
-    ) = 1
+    qualify
+        row_number() over (
+            partition by transfer_week
+            order by preference, transfer_year <> year(transfer_week), price_usd
+        ) = 1
 
 )
 

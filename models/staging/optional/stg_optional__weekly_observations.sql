@@ -26,8 +26,11 @@ with observations as (
     {% if parts %}
     {{ parts | join('\n    union all\n    ') }}
     {% else %}
-    select cast(null as varchar) as series_id, cast(null as date) as observation_date,
-           cast(null as date) as release_date, cast(null as double) as value
+    select
+        cast(null as varchar) as series_id,
+        cast(null as date) as observation_date,
+        cast(null as date) as release_date,
+        cast(null as double) as value
     where false
     {% endif %}
 
