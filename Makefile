@@ -69,6 +69,11 @@ benchmark: $(STAMP)
 benchmark-forecast: $(STAMP)
 	$(BIN)/python benchmarks/benchmark_forecast.py $(BENCH_DATA)
 
+# The daily path on the real data: one new session to a new published version, per stage (README "Daily service").
+DAILY_WORK ?= benchmark_out/daily
+benchmark-daily: $(STAMP)
+	$(BIN)/python benchmarks/benchmark_daily.py $(BENCH_DATA) --work $(DAILY_WORK)
+
 benchmark-sql: $(STAMP)
 	$(BIN)/python benchmarks/benchmark_sql.py
 

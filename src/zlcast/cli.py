@@ -46,7 +46,6 @@ def _demo_data(args: argparse.Namespace) -> int:
         from zlcast.data.demo_recording import write_demo_recording
 
         rec = write_demo_recording(Path(args.recording), Path(args.macro_seed), args.sessions, seed=args.seed)
-        (rec.folder / "run_date").write_text(f"{rec.run_date}\n")
         print(
             f"recorded provider responses for {', '.join(map(str, rec.new_sessions))} in {rec.folder} "
             f"(zlcast refresh --replay {rec.folder} --today {rec.run_date})"

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-
 from dbt_helpers import REPO, ci_vars, copy_warehouse, read_table, run_dbt
+
 from zlcast.data.demo_recording import write_demo_recording
 from zlcast.data.refresh import DataDirectory, ExitCode, RefreshConfig, refresh
 from zlcast.data.sources import default_sources, replay_session
@@ -25,8 +25,18 @@ from zlcast.serve.publish import read_manifest
 
 pytestmark = pytest.mark.dbt
 
-TABLES = ("ml_meta_weights", "ml_var_forecasts", "ml_meta", "ml_ensemble", "zl_forecast", "zl_forecast_backtest",
-          "zl_var_backtest", "zl_risk_scenarios", "zl_procurement_signal", "zl_driver_attribution")
+TABLES = (
+    "ml_meta_weights",
+    "ml_var_forecasts",
+    "ml_meta",
+    "ml_ensemble",
+    "zl_forecast",
+    "zl_forecast_backtest",
+    "zl_var_backtest",
+    "zl_risk_scenarios",
+    "zl_procurement_signal",
+    "zl_driver_attribution",
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +50,32 @@ def daily(tmp_path_factory: pytest.TempPathFactory, demo_build: dict[str, Path],
     data = DataDirectory(state / "data")
     data.seed(demo_dir, "yesterday")
     config = RefreshConfig(
-        data_dir=data.path, state_dir=state, run_date=recording.run_date, warehouse=state / "zl.duckdb",
-        target_path=state / "target", published=state / "published", runs_dir=state / "runs",
-        report_dir=state / "report", roots_seed=REPO / "seeds" / "futures_roots.csv",
-        macro_seed=REPO / "seeds" / "macro_series.csv", dbt_args=("--vars", ci_vars(store)), project_dir=REPO,
+        data_dir=data.path,
+        state_dir=state,
+        run_date=recording.run_date,
+        warehouse=state / "zl.duckdb",
+        target_path=state / "target",
+        published=state / "published",
+        runs_dir=state / "runs",
+        report_dir=state / "report",
+        roots_seed=REPO / "seeds" / "futures_roots.csv",
+        macro_seed=REPO / "seeds" / "macro_series.csv",
+        dbt_args=("--vars", ci_vars(store)),
+        project_dir=REPO,
     )
     before = read_table(state / "zl.duckdb", "select max(as_of_date) as d from zl_forecast")["d"].iloc[0]
-    record = refresh(config, default_sources({"ZL_SEEDS_DIR": str(REPO / "seeds")},
-                                             session=replay_session(recording.folder)))
-    return {"config": config, "record": record, "recording": recording, "data": data, "store": store,
-            "work": work, "before": pd.Timestamp(before)}
+    record = refresh(
+        config, default_sources({"ZL_SEEDS_DIR": str(REPO / "seeds")}, session=replay_session(recording.folder))
+    )
+    return {
+        "config": config,
+        "record": record,
+        "recording": recording,
+        "data": data,
+        "store": store,
+        "work": work,
+        "before": pd.Timestamp(before),
+    }
 
 
 def test_the_new_session_is_built_published_and_recorded(daily: dict[str, Any]) -> None:
@@ -60,13 +86,20 @@ def test_the_new_session_is_built_published_and_recorded(daily: dict[str, Any]) 
     assert pd.Timestamp(forecast["as_of_date"].max()).date() == new_day > daily["before"].date()
     manifest = read_manifest(config.published / "current")
     assert manifest["version"] == record.published_version
-    published = read_table(config.published / "current" / "catalog.duckdb", "select max(as_of_date) as d from zl_forecast")
+    published = read_table(
+        config.published / "current" / "catalog.duckdb", "select max(as_of_date) as d from zl_forecast"
+    )
     assert pd.Timestamp(published["d"].iloc[0]).date() == new_day
     assert daily["data"].current().name == record.data_version_after
     assert record.rows_added["futures_daily.parquet"] == 12  # one session of the 12 demo roots
     saved = json.loads((config.runs_dir / f"{record.stamp}.json").read_text())
     assert {s["name"]: s["status"] for s in saved["sources"]} == {
-        "databento": "ok", "fred": "ok", "fred-optional": "ok", "cftc": "ok", "epa_rin": "ok"}
+        "databento": "ok",
+        "fred": "ok",
+        "fred-optional": "ok",
+        "cftc": "ok",
+        "epa_rin": "ok",
+    }
     assert saved["build"]["status"] == "success" and (config.report_dir / "report.html").is_file()
 
 
@@ -74,8 +107,12 @@ def test_an_incremental_build_equals_a_full_rebuild(daily: dict[str, Any]) -> No
     config = daily["config"]
     full = daily["work"] / "full" / "zl.duckdb"
     full.parent.mkdir()
-    run_dbt(["build", "--full-refresh", "--vars", ci_vars(daily["store"])], full, daily["data"].current(),
-            extra_env={"ZL_PREIMPORT_AUTOGLUON": "true"})
+    run_dbt(
+        ["build", "--full-refresh", "--vars", ci_vars(daily["store"])],
+        full,
+        daily["data"].current(),
+        extra_env={"ZL_PREIMPORT_AUTOGLUON": "true"},
+    )
     for table in TABLES:
         a = read_table(config.warehouse, f"select * from {table} order by all")
         b = read_table(full, f"select * from {table} order by all")

@@ -974,8 +974,8 @@ class DemoTables:
     ----------
     futures : pandas.DataFrame
         Rows of futures_daily.parquet.
-    macro : Mapping[str, tuple[pandas.DataFrame, int]]
-        Macro file name -> (frame, decimals written).
+    macro : Mapping[str, tuple[pandas.DataFrame, int | None]]
+        Macro file name -> (frame, decimals written; None: values kept as text).
     events : pandas.DataFrame
         Rows of trade_policy_events.csv.
     cot : pandas.DataFrame
@@ -983,7 +983,7 @@ class DemoTables:
     """
 
     futures: pd.DataFrame
-    macro: Mapping[str, tuple[pd.DataFrame, int]]
+    macro: Mapping[str, tuple[pd.DataFrame, int | None]]
     events: pd.DataFrame
     cot: pd.DataFrame
 

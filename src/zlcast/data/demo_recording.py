@@ -34,7 +34,13 @@ import pyarrow as pa
 from zlcast.data.dbn import session_start
 from zlcast.data.demo_data import DemoTables, simulate_demo_tables
 
-__all__ = ["DemoRecording", "lag_release_date", "write_demo_recording"]
+__all__ = [
+    "DemoRecording",
+    "lag_release_date",
+    "tables_from_data_dir",
+    "write_demo_recording",
+    "write_recording",
+]
 
 GET_RANGE = "https://hist.databento.com/v0/timeseries.get_range"
 FRED = "https://api.stlouisfed.org/fred/series"
@@ -185,7 +191,7 @@ def _write_dbn(path: Path, rows: pd.DataFrame, start: pd.Timestamp, end: pd.Time
 
 
 # ------------------------------------------------------------------------------------------------------ FRED
-def _fred_rows(frame: pd.DataFrame, decimals: int, seed_row: pd.Series, run_date: dt.date) -> pd.DataFrame:
+def _fred_rows(frame: pd.DataFrame, decimals: int | None, seed_row: pd.Series, run_date: dt.date) -> pd.DataFrame:
     obs = frame.assign(date=pd.to_datetime(frame["date"]))
     isodow = None if pd.isna(seed_row["release_isodow"]) else int(seed_row["release_isodow"])
     release = lag_release_date(
@@ -194,7 +200,9 @@ def _fred_rows(frame: pd.DataFrame, decimals: int, seed_row: pd.Series, run_date
     rows = pd.DataFrame(
         {
             "date": obs["date"].dt.strftime("%Y-%m-%d"),
-            "value": obs["value"].map(lambda v: f"{float(v):.{decimals}f}"),
+            "value": obs["value"].astype(str)
+            if decimals is None
+            else obs["value"].map(lambda v: f"{float(v):.{decimals}f}"),
             "realtime_start": (release - pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d"),
         }
     )
@@ -279,26 +287,54 @@ def _cftc_rows(cot: pd.DataFrame, run_date: dt.date) -> list[dict[str, str]]:
 
 
 # ------------------------------------------------------------------------------------------------------ entry
-def write_demo_recording(
-    folder: Path,
-    macro_seed: Path,
-    sessions: int = 1,
-    seed: int = 20240601,
-    start: str = "2016-01-04",
-    end: str = "2025-06-30",
-) -> DemoRecording:
-    """Write the replay folder that continues the demo data set by ``sessions`` ZL sessions.
+def tables_from_data_dir(data_dir: Path) -> DemoTables:
+    """A data directory's futures, macro series, events and CFTC file as tables (values of the macro files as text).
+
+    Used to record the providers' responses for sessions of a real data set (the daily benchmark).
 
     Parameters
     ----------
+    data_dir : Path
+
+    Returns
+    -------
+    DemoTables
+        ``macro`` maps file name -> (frame with ``series_id, date, value`` text, ``None`` decimals).
+    """
+    data_dir = Path(data_dir)
+    futures = pd.read_parquet(data_dir / "futures_daily.parquet")
+    macro: dict[str, tuple[pd.DataFrame, int | None]] = {}
+    for path in sorted((data_dir / "macro").glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str)
+        if list(frame.columns[:3]) == ["series_id", "date", "value"]:
+            macro[path.name] = (frame[["series_id", "date", "value"]], None)
+    events = pd.read_csv(data_dir / "trade_policy_events.csv", dtype=str)
+    cot_path = data_dir / "cftc_cot.csv"
+    cot = (
+        pd.read_csv(cot_path)
+        if cot_path.is_file()
+        else pd.DataFrame(columns=["report_date", "managed_money_net", "managed_money_long", "managed_money_short"])
+    )
+    return DemoTables(futures=futures, macro=macro, events=events, cot=cot)
+
+
+def write_recording(
+    tables: DemoTables, last_known: dt.date, folder: Path, macro_seed: Path, sessions: int = 1
+) -> DemoRecording:
+    """Write the replay folder that answers a refresh of the data known at ``last_known`` with the next sessions.
+
+    Parameters
+    ----------
+    tables : DemoTables
+        Tables that run past ``last_known`` (the simulation, or a real data set).
+    last_known : datetime.date
+        The last date of the data directory being refreshed.
     folder : Path
-        Output folder (created; existing response files are overwritten).
+        Output folder (created; response files are overwritten).
     macro_seed : Path
         ``seeds/macro_series.csv`` (release lags and FRED ids).
     sessions : int
-        New ZL sessions to add (at most the spare simulated days allow).
-    seed, start, end : int, str, str
-        The demo set's arguments (:func:`zlcast.data.demo_data.write_demo_data`).
+        New ZL sessions to add.
 
     Returns
     -------
@@ -306,13 +342,12 @@ def write_demo_recording(
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tables: DemoTables = simulate_demo_tables(seed, start, end)
-    last = pd.Timestamp(end)
+    last = pd.Timestamp(last_known)
     futures = tables.futures.assign(trade_date=pd.to_datetime(tables.futures["trade_date"]))
     zl = sorted(futures.loc[futures["root"] == "ZL", "trade_date"].unique())
     new = [pd.Timestamp(d) for d in zl if pd.Timestamp(d) > last][: max(int(sessions), 1)]
     if not new:
-        raise ValueError(f"the demo simulation has no ZL session after {end}")
+        raise ValueError(f"the tables have no ZL session after {last_known}")
     run_date = new[-1].date()
     before = [pd.Timestamp(d) for d in sorted(futures["trade_date"].unique()) if pd.Timestamp(d) <= last]
     first = before[-_OVERLAP_SESSIONS]
@@ -351,10 +386,40 @@ def write_demo_recording(
         }
     )
     manifest = {
-        "description": f"Synthetic provider responses continuing the zlcast demo data set (seed {seed}, "
-        f"{start} .. {end}) by the session(s) {', '.join(str(d.date()) for d in new)}; "
-        "run `zlcast refresh --replay <this folder> --today " + str(run_date) + "`.",
+        "description": "Provider responses (Databento DBN from the daily rows, FRED/ALFRED vintages, CFTC) for the "
+        f"session(s) {', '.join(str(d.date()) for d in new)} after {last_known}; run "
+        f"`zlcast refresh --replay <this folder> --today {run_date}`.",
         "responses": entries,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (folder / "run_date").write_text(f"{run_date}\n")
     return DemoRecording(folder, run_date, tuple(d.date() for d in new))
+
+
+def write_demo_recording(
+    folder: Path,
+    macro_seed: Path,
+    sessions: int = 1,
+    seed: int = 20240601,
+    start: str = "2016-01-04",
+    end: str = "2025-06-30",
+) -> DemoRecording:
+    """Write the replay folder that continues the demo data set (:func:`write_recording` of the simulation).
+
+    Parameters
+    ----------
+    folder : Path
+        Output folder.
+    macro_seed : Path
+        ``seeds/macro_series.csv``.
+    sessions : int
+        New ZL sessions to add (at most the spare simulated days allow).
+    seed, start, end : int, str, str
+        The demo set's arguments (:func:`zlcast.data.demo_data.write_demo_data`).
+
+    Returns
+    -------
+    DemoRecording
+    """
+    tables = simulate_demo_tables(seed, start, end)
+    return write_recording(tables, dt.date.fromisoformat(end), folder, macro_seed, sessions)

@@ -1,0 +1,143 @@
+"""The daily path on the real data: one new session from the sources to a new published version, per stage.
+
+Usage: python benchmarks/benchmark_daily.py [DATA_DIR] --work DIR [--cut 2025-06-26] [--threads N]
+
+1. Yesterday's data: DATA_DIR (default ../shared/data) cut at ``--cut`` (futures, macro observations, events and
+   EPA transfer weeks after it dropped).
+2. Two recordings (zlcast.data.demo_recording.write_recording) of the providers' responses for the next two real
+   sessions: a Databento DBN file built from the real daily rows of the re-fetched window and the new session,
+   FRED/ALFRED vintages of the real macro files (each value published the day before its release-lag date), the
+   CFTC API.
+3. Refresh 1 (not timed for the figure): seeds the managed data directory, converts the macro files to
+   point-in-time vintages and, on a new ``--work``, builds the warehouse cold (every predictor fitted).
+4. Refresh 2 (the figure): the next session with stored predictors and the incremental models, from
+   ``zlcast refresh`` start to the new published version; the fetch stage (network time in production) is shown
+   apart. Per-stage seconds, the dbt nodes that took longest, and the peak RSS of the refresh and its dbt build.
+
+Nothing here is a test; it prints figures. Rerunning with the same ``--work`` repeats refresh 2 on a fresh copy of
+the state after refresh 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from zlcast.data.demo_recording import tables_from_data_dir, write_recording  # noqa: E402
+from zlcast.data.refresh import DataDirectory, RefreshConfig, refresh  # noqa: E402
+from zlcast.data.sources import default_sources, replay_session  # noqa: E402
+
+
+def cut_data_dir(src: Path, dst: Path, cutoff: pd.Timestamp) -> Path:
+    """Copy a data directory keeping what was known at the close of ``cutoff``."""
+    (dst / "macro").mkdir(parents=True, exist_ok=True)
+    fut = pd.read_parquet(src / "futures_daily.parquet")
+    fut[pd.to_datetime(fut["trade_date"]) <= cutoff].to_parquet(dst / "futures_daily.parquet", index=False)
+    for f in sorted((src / "macro").glob("*.csv")):
+        m = pd.read_csv(f, dtype=str)
+        m[pd.to_datetime(m["date"]) <= cutoff].to_csv(dst / "macro" / f.name, index=False)
+    ev = pd.read_csv(src / "trade_policy_events.csv", dtype=str)
+    ev[pd.to_datetime(ev["event_date"]) <= cutoff].to_csv(dst / "trade_policy_events.csv", index=False)
+    epa = src / "epa_rin_prices_d6.csv"
+    if epa.is_file():
+        rows = pd.read_csv(epa, dtype=str)
+        week = pd.to_datetime(rows["Transfer Date by Week"], format="%m/%d/%Y")
+        rows[week <= cutoff].to_csv(dst / epa.name, index=False)
+    return dst
+
+
+def run_refresh(state: Path, data: DataDirectory, recording: Path, run_date: dt.date, threads: int | None) -> dict:
+    """One refresh from a recording; returns its run record (as a dict) and prints its stage lines."""
+    config = RefreshConfig(
+        data_dir=data.path,
+        state_dir=state,
+        run_date=run_date,
+        warehouse=state / "zl.duckdb",
+        target_path=state / "target",
+        published=state / "published",
+        runs_dir=state / "runs",
+        report_dir=state / "report",
+        roots_seed=REPO / "seeds" / "futures_roots.csv",
+        macro_seed=REPO / "seeds" / "macro_series.csv",
+        dbt_args=("--threads", str(threads)) if threads else (),
+        project_dir=REPO,
+    )
+    out = io.StringIO()
+    sources = default_sources({"ZL_SEEDS_DIR": str(REPO / "seeds")}, session=replay_session(recording))
+    t0 = time.perf_counter()
+    record = refresh(config, sources, out=out)
+    wall = time.perf_counter() - t0
+    print(out.getvalue(), end="")
+    data_record = json.loads((config.runs_dir / f"{record.stamp}.json").read_text())
+    data_record["wall_s"] = round(wall, 1)
+    return data_record
+
+
+def slowest_nodes(target: Path, n: int = 12) -> list[tuple[str, float]]:
+    """The dbt nodes of the last invocation that took longest."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    times = sorted(((r["unique_id"].split(".")[-1], float(r["execution_time"])) for r in results), key=lambda x: -x[1])
+    return times[:n]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("data_dir", nargs="?", default=str(REPO.parent / "shared" / "data"))
+    p.add_argument("--work", required=True, help="working folder (kept: a rerun reuses refresh 1)")
+    p.add_argument("--cut", default="2025-06-26", help="last date of yesterday's data")
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args()
+    os.chdir(REPO)
+    src, work = Path(args.data_dir), Path(args.work).resolve()
+    cut = pd.Timestamp(args.cut)
+    tables = tables_from_data_dir(src)
+    base = work / "after_refresh_1"
+    if not (base / "zl.duckdb").is_file():
+        shutil.rmtree(work, ignore_errors=True)
+        yesterday = cut_data_dir(src, work / "yesterday", cut)
+        rec1 = write_recording(tables, cut.date(), work / "recording_1", REPO / "seeds" / "macro_series.csv")
+        data = DataDirectory(base / "data")
+        data.seed(yesterday, "yesterday")
+        print(f"== refresh 1 (cold build, point-in-time macro conversion): {cut.date()} -> {rec1.run_date}")
+        first = run_refresh(base, data, rec1.folder, rec1.run_date, args.threads)
+        print(f"   exit {first['exit_code']}, stages {first['stages']}")
+    rec_day = json.loads(sorted((base / "runs").glob("*.json"))[-1].read_text())["run_date"]
+    rec2 = write_recording(
+        tables, dt.date.fromisoformat(rec_day), work / "recording_2", REPO / "seeds" / "macro_series.csv"
+    )
+    state = work / "refresh_2"
+    shutil.rmtree(state, ignore_errors=True)
+    shutil.copytree(base, state, symlinks=True)
+    data = DataDirectory(state / "data")
+    print(f"\n== refresh 2 (the figure: one new session, stored predictors): {rec_day} -> {rec2.run_date}")
+    second = run_refresh(state, data, rec2.folder, rec2.run_date, args.threads)
+    s = second["stages"]
+    to_publish = sum(s.get(k, 0.0) for k in ("lock", "fetch", "validate", "build", "publish"))
+    print(f"\nexit code {second['exit_code']}; status {second['status']}; warnings {len(second['warnings'])}")
+    print(
+        f"from refresh start to the new published version: {to_publish:.1f} s "
+        f"({to_publish - s.get('fetch', 0.0):.1f} s without the fetch stage); whole run {s['total']:.1f} s"
+    )
+    for k in ("lock", "fetch", "validate", "build", "publish", "commit", "report"):
+        print(f"  {k:<9} {s.get(k, 0.0):6.1f} s")
+    print(f"peak RSS (refresh process and its dbt build): {second['peak_rss_mib']:.0f} MiB")
+    print("slowest dbt nodes of the build:")
+    for name, secs in slowest_nodes(state / "target"):
+        print(f"  {secs:6.2f} s  {name}")
+    return 0 if second["exit_code"] in (0, 3) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
