@@ -35,44 +35,15 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from zlcast.data.demo_recording import tables_from_data_dir, write_recording  # noqa: E402
+from zlcast.data.demo_recording import cut_data_dir, tables_from_data_dir, write_recording  # noqa: E402
 from zlcast.data.refresh import DataDirectory, RefreshConfig, refresh  # noqa: E402
 from zlcast.data.sources import default_sources, replay_session  # noqa: E402
 
 
-def cut_data_dir(src: Path, dst: Path, cutoff: pd.Timestamp) -> Path:
-    """Copy a data directory keeping what was known at the close of ``cutoff``."""
-    (dst / "macro").mkdir(parents=True, exist_ok=True)
-    fut = pd.read_parquet(src / "futures_daily.parquet")
-    fut[pd.to_datetime(fut["trade_date"]) <= cutoff].to_parquet(dst / "futures_daily.parquet", index=False)
-    for f in sorted((src / "macro").glob("*.csv")):
-        m = pd.read_csv(f, dtype=str)
-        m[pd.to_datetime(m["date"]) <= cutoff].to_csv(dst / "macro" / f.name, index=False)
-    ev = pd.read_csv(src / "trade_policy_events.csv", dtype=str)
-    ev[pd.to_datetime(ev["event_date"]) <= cutoff].to_csv(dst / "trade_policy_events.csv", index=False)
-    epa = src / "epa_rin_prices_d6.csv"
-    if epa.is_file():
-        rows = pd.read_csv(epa, dtype=str)
-        week = pd.to_datetime(rows["Transfer Date by Week"], format="%m/%d/%Y")
-        rows[week <= cutoff].to_csv(dst / epa.name, index=False)
-    return dst
-
-
 def run_refresh(state: Path, data: DataDirectory, recording: Path, run_date: dt.date, threads: int | None) -> dict:
     """One refresh from a recording; returns its run record (as a dict) and prints its stage lines."""
-    config = RefreshConfig(
-        data_dir=data.path,
-        state_dir=state,
-        run_date=run_date,
-        warehouse=state / "zl.duckdb",
-        target_path=state / "target",
-        published=state / "published",
-        runs_dir=state / "runs",
-        report_dir=state / "report",
-        roots_seed=REPO / "seeds" / "futures_roots.csv",
-        macro_seed=REPO / "seeds" / "macro_series.csv",
-        dbt_args=("--threads", str(threads)) if threads else (),
-        project_dir=REPO,
+    config = RefreshConfig.in_state(
+        state, data.path, run_date, project_dir=REPO, dbt_args=("--threads", str(threads)) if threads else ()
     )
     out = io.StringIO()
     sources = default_sources({"ZL_SEEDS_DIR": str(REPO / "seeds")}, session=replay_session(recording))

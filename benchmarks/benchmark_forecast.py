@@ -24,10 +24,9 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the benchmarks package
-sys.path.insert(0, str(REPO / "tests" / "support"))
-from dbt_helpers import truncate_data_dir  # noqa: E402
 
 from benchmarks.harness import RssSampler  # noqa: E402
+from zlcast.data.demo_recording import cut_data_dir  # noqa: E402
 
 L0_PREFIXES = ("ml_specialist__", "ml_baseline_lightgbm", "ml_core_timeseries", "ml_cv_folds", "ml_rw_ewma")
 
@@ -96,7 +95,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     zl = pd.read_parquet(data / "futures_daily.parquet", filters=[("root", "=", "ZL")])
     dates = sorted(pd.to_datetime(zl["trade_date"]).unique())
-    cut = truncate_data_dir(data, work / "data_minus_1", pd.Timestamp(dates[-2]))
+    cut = cut_data_dir(data, work / "data_minus_1", pd.Timestamp(dates[-2]))
     store = work / "predictors"
     print(
         f"data {data}; cold build on data to {pd.Timestamp(dates[-2]).date()}, "

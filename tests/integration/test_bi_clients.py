@@ -11,9 +11,7 @@ published like `make build` does (`zlcast publish`).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -33,50 +31,24 @@ from bi_clients import (
     client_env,
     ensure_clients,
 )
-from dbt_helpers import REPO, copy_warehouse, truncate_data_dir
+from dbt_helpers import REPO, SQL_SIDE_BUILD, copy_warehouse, publish_ok, run_dbt
 
+from zlcast.data.demo_recording import cut_data_dir
 from zlcast.serve.publish import (
     CATALOG_NAME,
     CATALOG_STORAGE_VERSION,
     FORMAT,
     open_published,
     prune_versions,
-    read_manifest,
 )
 
 pytestmark = pytest.mark.dbt
 
-SQL_SIDE_BUILD = ["build", "--select", "+fct_zl_features", "+fct_zl_targets"]
 #: The path the README gives (relative to the repository) for the catalog.
 README_CATALOG = "state/published/current/catalog.duckdb"
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-
-
-def _publish(db: Path, out: Path, *extra: str) -> dict[str, Any]:
-    """`zlcast publish` for a warehouse whose dbt target folder is beside it; return the new manifest."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "zlcast.serve.publish",
-            "--warehouse",
-            str(db),
-            "--target-path",
-            str(db.parent / "target"),
-            "--out",
-            str(out),
-            *extra,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return read_manifest(out / "current")
 
 
 def _rows(manifest: dict[str, Any]) -> dict[str, int]:
@@ -118,7 +90,7 @@ def published(tmp_path_factory: pytest.TempPathFactory, sql_warehouse: Path) -> 
     """The session's demo build (a copy) published with `zlcast publish`: out dir, manifest, warehouse copy."""
     db = copy_warehouse(sql_warehouse, tmp_path_factory.mktemp("bi_build") / "wh")
     out = tmp_path_factory.mktemp("bi_published") / "published"
-    return {"out": out, "manifest": _publish(db, out), "db": db}
+    return {"out": out, "manifest": publish_ok(db, out), "db": db}
 
 
 @pytest.fixture()
@@ -232,7 +204,7 @@ def test_clients_read_consistent_versions_while_a_build_and_publish_run(
     read is one whole version, a held connection keeps its version, and the old version is pruned only once the
     1.x clients holding it open let go."""
     out = tmp_path / "published"
-    old = _publish(published["db"], out)
+    old = publish_ok(published["db"], out)
     tables = list(_rows(old))
     catalog = str(out / "current" / CATALOG_NAME)  # through the `current` symlink, as the README says
     cwd = tmp_path / "unrelated"
@@ -283,33 +255,10 @@ def test_clients_read_consistent_versions_while_a_build_and_publish_run(
         loop.start()
         # `make build`'s line (dbt build && zlcast publish) on a copy of the warehouse, data a year shorter.
         db = copy_warehouse(published["db"], tmp_path / "wh2")
-        data = truncate_data_dir(demo_dir, tmp_path / "earlier", pd.Timestamp("2024-06-28"))
-        dbt = Path(sys.executable).parent / "dbt"
-        build = subprocess.run(
-            [
-                str(dbt),
-                *SQL_SIDE_BUILD,
-                "--target-path",
-                str(db.parent / "target"),
-                "--log-path",
-                str(db.parent / "logs"),
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-            env=dict(
-                os.environ,
-                ZL_DUCKDB_PATH=str(db),
-                ZL_DATA_DIR=str(data),
-                ZL_PREIMPORT_AUTOGLUON="false",
-                DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-            ),
-        )
-        assert build.returncode == 0, build.stdout[-3000:]
+        data = cut_data_dir(demo_dir, tmp_path / "earlier", pd.Timestamp("2024-06-28"))
+        run_dbt(SQL_SIDE_BUILD, db, data)
         reads_during_build = len(cli_reads)
-        new = _publish(db, out, "--keep", "1")
+        new = publish_ok(db, out, "--keep", "1")
         assert new["version"] != old["version"] and _rows(new) != _rows(old)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # until both clients have seen the new version on fresh connections

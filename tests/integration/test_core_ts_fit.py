@@ -16,14 +16,7 @@ from tiny_checkpoints import make_tiny_chronos_bolt, make_tiny_mitra
 from zlcast.forecast import core_ts
 from zlcast.forecast.core_ts import fit_predict_core
 
-pytestmark = pytest.mark.filterwarnings("ignore")
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    monkeypatch.setenv("ZL_DEVICE", "cpu")
+pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.usefixtures("offline_hub")]
 
 
 @pytest.fixture(scope="module")

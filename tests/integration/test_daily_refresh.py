@@ -49,19 +49,8 @@ def daily(tmp_path_factory: pytest.TempPathFactory, demo_build: dict[str, Path],
     recording = write_demo_recording(work / "recording", REPO / "seeds" / "macro_series.csv")
     data = DataDirectory(state / "data")
     data.seed(demo_dir, "yesterday")
-    config = RefreshConfig(
-        data_dir=data.path,
-        state_dir=state,
-        run_date=recording.run_date,
-        warehouse=state / "zl.duckdb",
-        target_path=state / "target",
-        published=state / "published",
-        runs_dir=state / "runs",
-        report_dir=state / "report",
-        roots_seed=REPO / "seeds" / "futures_roots.csv",
-        macro_seed=REPO / "seeds" / "macro_series.csv",
-        dbt_args=("--vars", ci_vars(store)),
-        project_dir=REPO,
+    config = RefreshConfig.in_state(
+        state, data.path, recording.run_date, project_dir=REPO, dbt_args=("--vars", ci_vars(store))
     )
     before = read_table(state / "zl.duckdb", "select max(as_of_date) as d from zl_forecast")["d"].iloc[0]
     record = refresh(

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from dbt_helpers import BUILD_FEATURES, read_table, run_dbt, truncate_data_dir
+from dbt_helpers import BUILD_FEATURES, read_table, run_dbt
+
+from zlcast.data.demo_recording import cut_data_dir
 
 pytestmark = pytest.mark.dbt
 
@@ -45,7 +47,7 @@ def test_features_up_to_cutoff_do_not_change_when_later_data_arrive(
     assert len(set(cutoffs.values())) >= 4
     for label, cutoff in cutoffs.items():
         work = tmp_path / cutoff.strftime("%Y%m%d")
-        data = truncate_data_dir(demo_dir, work / "data", cutoff)
+        data = cut_data_dir(demo_dir, work / "data", cutoff)
         db = work / "zl.duckdb"
         run_dbt(BUILD_FEATURES, db, data)
         cut = read_table(db, "select * from fct_zl_features order by trade_date")

@@ -19,8 +19,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dbt_helpers import REPO, copy_data_dir, copy_warehouse, read_table, run_dbt, truncate_data_dir
+from bi_clients import READER_LOOP
+from dbt_helpers import (
+    REPO,
+    SQL_SIDE_BUILD,
+    copy_data_dir,
+    copy_warehouse,
+    dbt_env,
+    publish_cli,
+    publish_ok,
+    read_table,
+    run_dbt,
+)
 
+from zlcast.data.demo_recording import cut_data_dir
 from zlcast.serve.publish import (
     CATALOG_NAME,
     PublishConfig,
@@ -31,19 +43,18 @@ from zlcast.serve.publish import (
     prune_versions,
     publish,
     read_build_results,
-    read_manifest,
     set_current,
 )
 
 pytestmark = pytest.mark.dbt
 
-SQL_SIDE_BUILD = ["build", "--select", "+fct_zl_features", "+fct_zl_targets"]
 TABLES = ("fct_zl_features", "fct_zl_targets")
 
 # A BI reader: holds one connection to the published catalog for its whole life ("held") and opens a fresh one
 # every round ("fresh"); every 50 ms it fingerprints every table in one query and appends a JSON line.
-READER = r"""
-import json, sys, time
+READER = (
+    r"""
+import contextlib, json, sys, time
 from pathlib import Path
 from zlcast.serve.publish import fingerprint_sql, open_published
 
@@ -59,74 +70,14 @@ def sample(con, mode):
         return {"mode": mode, "error": repr(exc)}
 
 held = open_published(root)
-first = True
-with out.open("a") as fh:
-    while not stop.exists():
-        fresh = None
-        try:
-            fresh = open_published(root)
-            results = [sample(held, "held"), sample(fresh, "fresh")]
-        except Exception as exc:
-            results = [{"mode": "open", "error": repr(exc)}]
-        finally:
-            if fresh is not None:
-                fresh.close()
-        for r in results:
-            fh.write(json.dumps(r) + "\n")
-        fh.flush()
-        if first:
-            print("ready", flush=True)
-            first = False
-        time.sleep(0.05)
+open_fresh = lambda: contextlib.closing(open_published(root))
+PERIOD_S = 0.05
 """
+    + READER_LOOP
+)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-
-
-def _dbt_env(db: Path, data: Path) -> dict[str, str]:
-    """Environment of a dbt subprocess on its own warehouse and data directory (as in dbt_helpers.run_dbt)."""
-    env = dict(os.environ, ZL_DUCKDB_PATH=str(db), ZL_DATA_DIR=str(data), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    env.setdefault("ZL_PREIMPORT_AUTOGLUON", "false")
-    return env
-
-
-def _copy_build(db: Path, dst: Path) -> Path:
-    """Copy a built warehouse and its dbt target folder (run results) to ``dst``; return the new DuckDB path."""
-    dst.mkdir(parents=True)
-    shutil.copy2(db, dst / db.name)
-    shutil.copytree(db.parent / "target", dst / "target")
-    return dst / db.name
-
-
-def _publish_cli(db: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m zlcast.serve.publish` for a warehouse built by run_dbt (target folder beside it)."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "zlcast.serve.publish",
-            "--warehouse",
-            str(db),
-            "--target-path",
-            str(db.parent / "target"),
-            "--out",
-            str(out),
-            *extra,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def _publish_ok(db: Path, out: Path, *extra: str) -> dict:
-    """Publish and return the manifest of the new current version."""
-    proc = _publish_cli(db, out, *extra)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return read_manifest(out / "current")
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -178,7 +129,7 @@ def demo_data(demo_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def earlier_data(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> Path:
     """The demo data as it was a year earlier: a build on it gives different marts."""
-    return truncate_data_dir(demo_data, tmp_path_factory.mktemp("publish_earlier"), pd.Timestamp("2024-06-28"))
+    return cut_data_dir(demo_data, tmp_path_factory.mktemp("publish_earlier"), pd.Timestamp("2024-06-28"))
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +154,7 @@ def test_reader_sees_whole_old_or_whole_new_version_while_a_new_one_is_published
     tmp_path: Path, build_a: Path, build_b: Path
 ) -> None:
     out = tmp_path / "published"
-    old = _publish_ok(build_a, out)
+    old = publish_ok(build_a, out)
     results_file, stop = tmp_path / "reader.jsonl", tmp_path / "stop"
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(out), str(results_file), str(stop), ",".join(TABLES)],
@@ -216,7 +167,7 @@ def test_reader_sees_whole_old_or_whole_new_version_while_a_new_one_is_published
         assert reader.stdout is not None and reader.stderr is not None
         assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
         time.sleep(0.5)
-        new = _publish_ok(build_b, out, "--keep", "1", "--grace-s", "0")  # would delete the old one if unused
+        new = publish_ok(build_b, out, "--keep", "1", "--grace-s", "0")  # would delete the old one if unused
         old_dir_after_publish = (out / "versions" / old["version"]).is_dir()
         _wait_for_version(results_file, new["version"])
     finally:
@@ -243,9 +194,9 @@ def test_reader_sees_whole_old_or_whole_new_version_while_a_new_one_is_published
 def test_build_killed_mid_way_leaves_published_outputs_unchanged(
     tmp_path: Path, build_a: Path, earlier_data: Path
 ) -> None:
-    db = _copy_build(build_a, tmp_path / "wh")
+    db = copy_warehouse(build_a, tmp_path / "wh")
     out = tmp_path / "published"
-    _publish_ok(db, out)
+    publish_ok(db, out)
     before = _snapshot(out)
     tables_before = _table_fingerprints(db)
     pidfile = tmp_path / "dbt.pid"
@@ -260,7 +211,7 @@ def test_build_killed_mid_way_leaves_published_outputs_unchanged(
     pipeline = subprocess.Popen(
         ["sh", "-c", script],
         cwd=REPO,
-        env=_dbt_env(db, earlier_data),
+        env=dbt_env(db, earlier_data),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -280,15 +231,15 @@ def test_build_killed_mid_way_leaves_published_outputs_unchanged(
     assert tables_after != tables_before, "the kill came before any model was rebuilt"
     assert _snapshot(out) == before
 
-    manual = _publish_cli(db, out)  # an operator publishing by hand after the crash is refused too
+    manual = publish_cli(db, out)  # an operator publishing by hand after the crash is refused too
     assert manual.returncode == 2 and "did not finish" in manual.stderr, manual.stdout + manual.stderr
     assert _snapshot(out) == before
 
 
 def test_build_whose_data_tests_fail_is_not_published(tmp_path: Path, build_a: Path, demo_data: Path) -> None:
-    db = _copy_build(build_a, tmp_path / "wh")
+    db = copy_warehouse(build_a, tmp_path / "wh")
     out = tmp_path / "published"
-    _publish_ok(db, out)
+    publish_ok(db, out)
     before = _snapshot(out)
     # A unit error in the soybean-meal feed (USD/short ton x10 for the last 40 sessions) passes the input
     # contract (positive, consistent bars) but fails dbt data tests (the ZM log return of the jump).
@@ -304,7 +255,7 @@ def test_build_whose_data_tests_fail_is_not_published(tmp_path: Path, build_a: P
     failed = [r["unique_id"] for r in results if r["status"] == "fail"]
     assert failed and all(uid.startswith("test.") for uid in failed), build.stdout[-3000:]
 
-    refused = _publish_cli(db, out)
+    refused = publish_cli(db, out)
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert all(uid in refused.stderr for uid in failed), refused.stderr
     assert _snapshot(out) == before
@@ -369,7 +320,7 @@ def test_publishing_the_same_warehouse_twice_gives_identical_parquet_checksums(t
 
 def test_published_folder_still_reads_after_it_is_moved(tmp_path: Path, build_a: Path) -> None:
     out = tmp_path / "published"
-    manifest = _publish_ok(build_a, out)
+    manifest = publish_ok(build_a, out)
     moved = tmp_path / "elsewhere" / "published"
     moved.parent.mkdir()
     shutil.move(out, moved)

@@ -8,10 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from forecast_synth import synthetic_frames, tiny_settings
+from forecast_synth import (
+    assert_monotone,
+    assert_oof_complete,
+    fit_log,
+    frames_through,
+    tiny_settings,
+)
 
 from zlcast.forecast.artifacts import PredictorStore
-from zlcast.forecast.folds import make_folds, val_rows
+from zlcast.forecast.folds import make_folds
 from zlcast.forecast.frames import validate_predictions
 from zlcast.forecast.specialists import (
     fit_predict_bucket,
@@ -22,38 +28,6 @@ N_DATES = 600
 N_NEW = 5  # extra days of data on the rerun
 
 
-def _frames(n: int = N_DATES) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    features, zl, targets = synthetic_frames(N_DATES)
-    last = zl["trade_date"].iloc[n - 1]
-    return (
-        features[features["trade_date"] <= last].reset_index(drop=True),
-        zl[zl["trade_date"] <= last].reset_index(drop=True),
-        targets[targets["target_date"] <= last].reset_index(drop=True),
-    )
-
-
-def _fit_log(p: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(p.attrs["fit_log"])
-
-
-def _assert_oof_complete(
-    p: pd.DataFrame, folds: pd.DataFrame, targets: pd.DataFrame, settings: ForecastSettings
-) -> None:
-    oof = p[p["split"] == "oof"]
-    for fold in folds.itertuples(index=False):
-        expected = set(val_rows(fold, targets)["trade_date"])
-        got = oof[(oof["fold_id"] == fold.fold_id) & (oof["horizon_days"] == fold.horizon_days)]
-        counts = got.groupby(["as_of_date", "quantile"]).size()
-        assert (counts == 1).all()
-        assert set(got["as_of_date"]) == expected
-        assert len(got) == len(expected) * len(settings.quantiles)
-
-
-def _assert_monotone(p: pd.DataFrame) -> None:
-    w = p.pivot_table(index=["split", "as_of_date", "horizon_days"], columns="quantile", values="value")
-    assert (np.diff(w.to_numpy(), axis=1) >= 0).all()
-
-
 @pytest.fixture(scope="module")
 def ag_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Fit the crush specialist on N-5 days, then rerun on N days and again on N days."""
@@ -61,7 +35,7 @@ def ag_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     store = PredictorStore(tmp_path_factory.mktemp("store"))
     out: dict[str, Any] = {"settings": settings, "store": store}
     for key, n in [("first", N_DATES - N_NEW), ("more_data", N_DATES), ("same_data", N_DATES)]:
-        f, zl, t = _frames(n)
+        f, zl, t = frames_through(n)
         folds = make_folds(zl["trade_date"], t, settings)
         before = len(store.entries())  # fits run in worker processes: count what they publish
         p = fit_predict_bucket("crush", f, zl, t, folds, settings, store)
@@ -79,24 +53,24 @@ def test_specialist_output_follows_the_prediction_schema(ag_runs) -> None:
 def test_every_oof_origin_gets_exactly_one_prediction_per_quantile(ag_runs) -> None:
     for key in ("first", "more_data"):
         r = ag_runs[key]
-        _assert_oof_complete(r["pred"], r["folds"], r["targets"], ag_runs["settings"])
+        assert_oof_complete(r["pred"], r["folds"], r["targets"], ag_runs["settings"])
 
 
 def test_specialist_quantiles_are_monotone(ag_runs) -> None:
-    _assert_monotone(ag_runs["first"]["pred"])
+    assert_monotone(ag_runs["first"]["pred"])
 
 
 def test_first_run_fits_one_predictor_per_fold_and_horizon_plus_live(ag_runs) -> None:
     r = ag_runs["first"]
     assert r["fits"] == len(r["folds"]) + 3
-    log = _fit_log(r["pred"])
+    log = fit_log(r["pred"])
     assert (log["action"] == "fit").all()
     assert log["fingerprint"].is_unique
 
 
 def test_fits_in_worker_processes_match_fits_in_the_calling_process(ag_runs, tmp_path) -> None:
     r = ag_runs["first"]
-    f, zl, t = _frames(N_DATES - N_NEW)
+    f, zl, t = frames_through(N_DATES - N_NEW)
     serial = ForecastSettings.from_config({**ag_runs["settings"].to_dict(), "fit_workers": 1})
     p = fit_predict_bucket("crush", f, zl, t, r["folds"], serial, PredictorStore(tmp_path))
     pd.testing.assert_frame_equal(p.reset_index(drop=True), r["pred"].reset_index(drop=True), rtol=1e-9, atol=1e-12)
@@ -105,7 +79,7 @@ def test_fits_in_worker_processes_match_fits_in_the_calling_process(ag_runs, tmp
 def test_rerun_with_unchanged_inputs_fits_nothing(ag_runs) -> None:
     r = ag_runs["same_data"]
     assert r["fits"] == 0
-    assert set(_fit_log(r["pred"])["action"]) == {"load"}
+    assert set(fit_log(r["pred"])["action"]) == {"load"}
     a = ag_runs["more_data"]["pred"].reset_index(drop=True)
     pd.testing.assert_frame_equal(a, r["pred"].reset_index(drop=True))
 
@@ -119,7 +93,7 @@ def test_a_few_more_days_reuse_the_stored_live_predictor(ag_runs) -> None:
     assert set(live_first["as_of_date"]) == {cutoff}
     # same cutoff, predictions for the cutoff and the 5 new dates
     assert sorted(set(live_more["as_of_date"])) == list(more["zl"]["trade_date"].iloc[-N_NEW - 1 :])
-    log = _fit_log(more["pred"])
+    log = fit_log(more["pred"])
     assert (log.loc[log["kind"] == "live", "cutoff"] == cutoff).all()
     # the cutoff's own prediction is unchanged
     a = live_first.sort_values(["horizon_days", "quantile"])["value"].to_numpy()

@@ -58,10 +58,33 @@ raw.close()
 print(json.dumps(out))
 """
 
+# The polling tail of a reader script (run by the reader's own interpreter). It needs `held` (a connection kept
+# for the reader's life), `open_fresh()` (a context manager giving a new connection), `sample(con, mode)`, `out`
+# (results file), `stop` (stop file) and `PERIOD_S`; it appends one JSON line per sample, prints "ready" after
+# the first round.
+READER_LOOP = r"""
+first = True
+with out.open("a") as fh:
+    while not stop.exists():
+        try:
+            with open_fresh() as fresh:
+                results = [sample(held, "held"), sample(fresh, "fresh")]
+        except Exception as exc:
+            results = [{"mode": "open", "error": repr(exc)}]
+        for r in results:
+            fh.write(json.dumps(r) + "\n")
+        fh.flush()
+        if first:
+            print("ready", flush=True)
+            first = False
+        time.sleep(PERIOD_S)
+"""
+
 # A long-lived SQLAlchemy reader for the concurrency test. argv: catalog path (through `current`), JSON list of
 # tables, results file, stop file. Holds one connection for its whole life ("held") and opens a fresh engine
 # connection every round ("fresh"); each round reads (version, row count of every table) in one query per mode.
-SQLALCHEMY_LOOP = r"""
+SQLALCHEMY_LOOP = (
+    r"""
 import json, sys, time
 from pathlib import Path
 import sqlalchemy as sa
@@ -79,23 +102,13 @@ def sample(con, mode):
         return {"mode": mode, "error": repr(exc)}
 
 held = engine.connect()
-first = True
-with out.open("a") as fh:
-    while not stop.exists():
-        try:
-            with engine.connect() as fresh:
-                results = [sample(held, "held"), sample(fresh, "fresh")]
-        except Exception as exc:
-            results = [{"mode": "open", "error": repr(exc)}]
-        for r in results:
-            fh.write(json.dumps(r) + "\n")
-        fh.flush()
-        if first:
-            print("ready", flush=True)
-            first = False
-        time.sleep(0.1)
-held.close()
+open_fresh = engine.connect
+PERIOD_S = 0.1
 """
+    + READER_LOOP
+    + """held.close()
+"""
+)
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,15 @@
-"""Tiny Databento DBN files written with ``databento_dbn`` encoders (tests that must run without shared data)."""
+"""Tiny Databento DBN files (tests that must run without shared data), written by the demo recording's encoder."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import databento_dbn as dbn
 import pandas as pd
-import pyarrow as pa
 
-
-@dataclass
-class _Interval:  # duck-typed databento_dbn MappingInterval
-    start_date: dt.date
-    end_date: dt.date
-    symbol: str
-
-
-@dataclass
-class _Mapping:  # duck-typed databento_dbn SymbolMapping
-    raw_symbol: str
-    intervals: list[_Interval]
+from zlcast.data.demo_recording import MappingInterval, SymbolMapping, write_ohlcv_dbn
 
 
 def ns(ts: str | pd.Timestamp) -> int:
@@ -43,35 +30,14 @@ def write_dbn(
 
     ``mapping`` maps a continuous symbol (``ZL.v.0``) to ``(start_date, end_date exclusive, instrument_id)``.
     """
-    meta = dbn.Metadata(
-        dataset="GLBX.MDP3",
-        start=ns(start),
-        end=ns(end),
-        schema=schema,
-        stype_in=dbn.SType.CONTINUOUS,
-        stype_out=dbn.SType.INSTRUMENT_ID,
-        symbols=list(mapping),
-        mappings=[
-            _Mapping(sym, [_Interval(dt.date.fromisoformat(a), dt.date.fromisoformat(b), str(i)) for a, b, i in ivs])
-            for sym, ivs in mapping.items()
-        ],
+    frame = pd.DataFrame(
+        [{"iid": iid, "ts": ns(ts), "o": px, "h": px + 1, "l": px - 1, "c": px, "v": vol} for iid, ts, px, vol in bars],
+        columns=["iid", "ts", "o", "h", "l", "c", "v"],
     )
-    body = b"".join(
-        bytes(
-            dbn.OHLCVMsg(
-                int(dbn.RType.OHLCV_1H),
-                1,
-                iid,
-                ns(ts),
-                round(px * 1e9),
-                round((px + 1) * 1e9),
-                round((px - 1) * 1e9),
-                round(px * 1e9),
-                vol,
-            )
+    mappings = [
+        SymbolMapping(
+            sym, [MappingInterval(dt.date.fromisoformat(a), dt.date.fromisoformat(b), str(i)) for a, b, i in ivs]
         )
-        for iid, ts, px, vol in bars
-    )
-    with pa.output_stream(str(path), compression="zstd") as out:
-        out.write(bytes(meta) + body)
-    return path
+        for sym, ivs in mapping.items()
+    ]
+    return write_ohlcv_dbn(path, frame, mappings, ns(start), ns(end), schema)

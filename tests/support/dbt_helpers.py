@@ -8,9 +8,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
+
+from zlcast.serve.publish import read_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,6 +21,25 @@ REPO = Path(__file__).resolve().parents[2]
 def shared_data_dir() -> Path:
     """The real data set: ``$ZL_SHARED_DATA`` or ``../shared/data`` beside the repository."""
     return Path(os.environ.get("ZL_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def dbt_env(duckdb_path: Path, data_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment of a dbt (or zlcast) subprocess on its own DuckDB file and data directory."""
+    env = {k: v for k, v in os.environ.items() if k not in {"ZL_DATA_DIR"}}
+    env["ZL_DUCKDB_PATH"] = str(duckdb_path)
+    env.setdefault("ZL_PREIMPORT_AUTOGLUON", "false")
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    if data_dir is not None:
+        env["ZL_DATA_DIR"] = str(data_dir)
+    env.update(extra_env or {})
+    return env
+
+
+def dbt_argv(args: list[str], duckdb_path: Path) -> list[str]:
+    """``dbt <args>`` with its target and log folders beside the DuckDB file (where publish finds run results)."""
+    dbt = Path(sys.executable).parent / "dbt"
+    target, logs = duckdb_path.parent / "target", duckdb_path.parent / "logs"
+    return [str(dbt), *args, "--target-path", str(target), "--log-path", str(logs)]
 
 
 def run_dbt(
@@ -28,25 +50,10 @@ def run_dbt(
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``dbt <args>`` in the project directory with its own DuckDB file and data directory."""
-    env = {k: v for k, v in os.environ.items() if k not in {"ZL_DATA_DIR"}}
-    env["ZL_DUCKDB_PATH"] = str(duckdb_path)
-    env.setdefault("ZL_PREIMPORT_AUTOGLUON", "false")
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-    if data_dir is not None:
-        env["ZL_DATA_DIR"] = str(data_dir)
-    env.update(extra_env or {})
-    dbt = Path(sys.executable).parent / "dbt"
     proc = subprocess.run(
-        [
-            str(dbt),
-            *args,
-            "--target-path",
-            str(duckdb_path.parent / "target"),
-            "--log-path",
-            str(duckdb_path.parent / "logs"),
-        ],
+        dbt_argv(args, duckdb_path),
         cwd=REPO,
-        env=env,
+        env=dbt_env(duckdb_path, data_dir, extra_env),
         capture_output=True,
         text=True,
     )
@@ -57,23 +64,30 @@ def run_dbt(
     return proc
 
 
+def publish_cli(db: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``python -m zlcast.serve.publish`` for a warehouse built by :func:`run_dbt` (target folder beside it)."""
+    argv = ["--warehouse", str(db), "--target-path", str(db.parent / "target"), "--out", str(out), *extra]
+    return subprocess.run(
+        [sys.executable, "-m", "zlcast.serve.publish", *argv],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def publish_ok(db: Path, out: Path, *extra: str) -> dict[str, Any]:
+    """Publish (the command must succeed) and return the manifest of the new current version."""
+    proc = publish_cli(db, out, *extra)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return read_manifest(out / "current")
+
+
 def read_table(duckdb_path: Path, sql: str) -> pd.DataFrame:
     """Run a query read-only against a built warehouse."""
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         return con.sql(sql).df()
-
-
-def truncate_data_dir(src: Path, dst: Path, cutoff: pd.Timestamp) -> Path:
-    """Copy a data directory keeping only what was observed on or before ``cutoff``."""
-    (dst / "macro").mkdir(parents=True, exist_ok=True)
-    fut = pd.read_parquet(src / "futures_daily.parquet")
-    fut[pd.to_datetime(fut["trade_date"]) <= cutoff].to_parquet(dst / "futures_daily.parquet", index=False)
-    for f in sorted((src / "macro").glob("*.csv")):
-        m = pd.read_csv(f, dtype=str)
-        m[pd.to_datetime(m["date"]) <= cutoff].to_csv(dst / "macro" / f.name, index=False)
-    ev = pd.read_csv(src / "trade_policy_events.csv", dtype=str)
-    ev[pd.to_datetime(ev["event_date"]) <= cutoff].to_csv(dst / "trade_policy_events.csv", index=False)
-    return dst
 
 
 def copy_warehouse(db: Path, dst: Path) -> Path:
@@ -96,6 +110,9 @@ def copy_data_dir(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
 
+
+# The SQL side of `dbt build` (seeds, staging -> features and targets, with their dbt tests): what publish tests need.
+SQL_SIDE_BUILD = ["build", "--select", "+fct_zl_features", "+fct_zl_targets"]
 
 # Build the feature matrix (seeds + models, no tests): what the leakage and bad-input tests need.
 BUILD_FEATURES = ["build", "--select", "+fct_zl_features", "--resource-type", "model", "--resource-type", "seed"]

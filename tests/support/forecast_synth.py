@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from zlcast.forecast.folds import val_rows
 from zlcast.settings import ForecastSettings
 
 
@@ -87,3 +88,39 @@ def tiny_settings(**overrides: object) -> ForecastSettings:
     }
     base.update(overrides)
     return ForecastSettings.from_config(base)
+
+
+def frames_through(n: int, n_dates: int = 600) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The first ``n`` sessions of ``synthetic_frames(n_dates)``: what a rerun with fewer days of data sees."""
+    features, zl, targets = synthetic_frames(n_dates)
+    last = zl["trade_date"].iloc[n - 1]
+    return (
+        features[features["trade_date"] <= last].reset_index(drop=True),
+        zl[zl["trade_date"] <= last].reset_index(drop=True),
+        targets[targets["target_date"] <= last].reset_index(drop=True),
+    )
+
+
+def fit_log(p: pd.DataFrame) -> pd.DataFrame:
+    """The fit log a fit-and-predict call attaches to its predictions."""
+    return pd.DataFrame(p.attrs["fit_log"])
+
+
+def assert_oof_complete(
+    p: pd.DataFrame, folds: pd.DataFrame, targets: pd.DataFrame, settings: ForecastSettings
+) -> None:
+    """Every validation row of every fold has exactly one OOF prediction per quantile."""
+    oof = p[p["split"] == "oof"]
+    for fold in folds.itertuples(index=False):
+        expected = set(val_rows(fold, targets)["trade_date"])
+        got = oof[(oof["fold_id"] == fold.fold_id) & (oof["horizon_days"] == fold.horizon_days)]
+        counts = got.groupby(["as_of_date", "quantile"]).size()
+        assert (counts == 1).all()
+        assert set(got["as_of_date"]) == expected
+        assert len(got) == len(expected) * len(settings.quantiles)
+
+
+def assert_monotone(p: pd.DataFrame) -> None:
+    """Quantiles never cross within an origin and horizon."""
+    w = p.pivot_table(index=["split", "as_of_date", "horizon_days"], columns="quantile", values="value")
+    assert (np.diff(w.to_numpy(), axis=1) >= 0).all()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -36,9 +37,13 @@ from zlcast.data.demo_data import DemoTables, simulate_demo_tables
 
 __all__ = [
     "DemoRecording",
+    "MappingInterval",
+    "SymbolMapping",
+    "cut_data_dir",
     "lag_release_date",
     "tables_from_data_dir",
     "write_demo_recording",
+    "write_ohlcv_dbn",
     "write_recording",
 ]
 
@@ -127,46 +132,72 @@ def _bars(rows: pd.DataFrame) -> list[tuple[int, int, float, float, float, float
 
 
 @dataclass
-class _Interval:  # duck-typed databento_dbn MappingInterval
+class MappingInterval:
+    """One interval of a symbol mapping (duck-types ``databento_dbn.MappingInterval``; end date exclusive)."""
+
     start_date: dt.date
     end_date: dt.date
     symbol: str
 
 
 @dataclass
-class _Mapping:  # duck-typed databento_dbn SymbolMapping
+class SymbolMapping:
+    """A continuous symbol's instrument ids over time (duck-types ``databento_dbn.SymbolMapping``)."""
+
     raw_symbol: str
-    intervals: list[_Interval]
+    intervals: list[MappingInterval]
 
 
-def _mappings(bars: pd.DataFrame) -> list[_Mapping]:
+def _mappings(bars: pd.DataFrame) -> list[SymbolMapping]:
     """Per root, the instrument id of every UTC day holding its bars (the continuous symbol's daily mapping)."""
     out = []
     for root, g in bars.groupby("root", sort=True):
         days = g.assign(day=pd.to_datetime(g["ts"], utc=True).dt.date).drop_duplicates("day")[["day", "iid"]]
-        intervals = [_Interval(d, d + dt.timedelta(days=1), str(i)) for d, i in zip(days["day"], days["iid"])]
-        out.append(_Mapping(f"{root}.v.0", intervals))
+        intervals = [MappingInterval(d, d + dt.timedelta(days=1), str(i)) for d, i in zip(days["day"], days["iid"])]
+        out.append(SymbolMapping(f"{root}.v.0", intervals))
     return out
 
 
-def _write_dbn(path: Path, rows: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> None:
-    """Write the hourly bars of ``rows`` (daily rows of every root) as a zstd DBN file of ``ohlcv-1h`` records."""
-    bars = []
-    for root, g in rows.groupby("root", sort=True):
-        for iid, ts, o, h, lo, c, v in _bars(g):
-            bars.append({"root": str(root), "iid": iid, "ts": ts, "o": o, "h": h, "l": lo, "c": c, "v": v})
-    frame = pd.DataFrame(bars).sort_values(["ts", "root"], kind="stable")
-    ints = {c: frame[c].to_numpy(dtype="int64") for c in ("iid", "ts", "v")}
-    fixed = {c: np.round(frame[c].to_numpy(dtype="float64") * 1e9).astype("int64") for c in ("o", "h", "l", "c")}
+def write_ohlcv_dbn(
+    path: Path,
+    bars: pd.DataFrame,
+    mappings: Sequence[SymbolMapping],
+    start_ns: int,
+    end_ns: int,
+    schema: dbn.Schema = dbn.Schema.OHLCV_1H,
+) -> Path:
+    """Write OHLCV bars as a zstd DBN file of ``ohlcv-1h`` records, as the historical API returns them.
+
+    Parameters
+    ----------
+    path : Path
+        Output file (folders created).
+    bars : pandas.DataFrame
+        ``iid`` (instrument id), ``ts`` (bar open, ns since the epoch, UTC), ``o, h, l, c`` (prices in the
+        root's quote unit), ``v`` (volume), in file order.
+    mappings : sequence of SymbolMapping
+        Continuous symbol -> instrument id intervals (the metadata's symbology).
+    start_ns, end_ns : int
+        The request's time range (ns, UTC).
+    schema : databento_dbn.Schema
+        Schema named in the metadata (the records are always ``ohlcv-1h``).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    ints = {c: bars[c].to_numpy(dtype="int64") for c in ("iid", "ts", "v")}
+    fixed = {c: np.round(bars[c].to_numpy(dtype="float64") * 1e9).astype("int64") for c in ("o", "h", "l", "c")}
     meta = dbn.Metadata(
         dataset="GLBX.MDP3",
-        start=_ns(start),
-        end=_ns(end),
-        schema=dbn.Schema.OHLCV_1H,
+        start=int(start_ns),
+        end=int(end_ns),
+        schema=schema,
         stype_in=dbn.SType.CONTINUOUS,
         stype_out=dbn.SType.INSTRUMENT_ID,
-        symbols=[f"{r}.v.0" for r in sorted(frame["root"].unique())],
-        mappings=cast(Any, _mappings(frame)),  # duck-typed SymbolMapping records
+        symbols=[m.raw_symbol for m in mappings],
+        mappings=cast(Any, list(mappings)),  # duck-typed SymbolMapping records
     )
     record = int(dbn.RType.OHLCV_1H)
     body = b"".join(
@@ -183,11 +214,23 @@ def _write_dbn(path: Path, rows: pd.DataFrame, start: pd.Timestamp, end: pd.Time
                 int(ints["v"][i]),
             )
         )
-        for i in range(len(frame))
+        for i in range(len(bars))
     )
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with pa.output_stream(str(path), compression="zstd") as out:
         out.write(bytes(meta) + body)
+    return path
+
+
+def _write_dbn(path: Path, rows: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """Write the hourly bars of ``rows`` (daily rows of every root) as a zstd DBN file of ``ohlcv-1h`` records."""
+    bars = []
+    for root, g in rows.groupby("root", sort=True):
+        for iid, ts, o, h, lo, c, v in _bars(g):
+            bars.append({"root": str(root), "iid": iid, "ts": ts, "o": o, "h": h, "l": lo, "c": c, "v": v})
+    frame = pd.DataFrame(bars).sort_values(["ts", "root"], kind="stable")
+    write_ohlcv_dbn(path, frame, _mappings(frame), _ns(start), _ns(end))
 
 
 # ------------------------------------------------------------------------------------------------------ FRED
@@ -209,6 +252,19 @@ def _fred_rows(frame: pd.DataFrame, decimals: int | None, seed_row: pd.Series, r
     return rows[rows["realtime_start"] <= run_date.isoformat()].reset_index(drop=True)
 
 
+def _fred_json(folder: Path, name: str, body: dict[str, Any], endpoint: str, params: dict[str, str]) -> dict[str, Any]:
+    """Write one FRED JSON response under ``fred/`` and return its replay entry."""
+    file = f"fred/{name}.json"
+    (folder / file).write_text(json.dumps(body))
+    return {
+        "method": "GET",
+        "url": f"{FRED}/{endpoint}",
+        "params": params,
+        "file": file,
+        "headers": {"Content-Type": "application/json"},
+    }
+
+
 def _fred_responses(series_id: str, rows: pd.DataFrame, folder: Path) -> list[dict[str, Any]]:
     vintages = sorted(rows["realtime_start"].unique())
     entries: list[dict[str, Any]] = []
@@ -222,17 +278,7 @@ def _fred_responses(series_id: str, rows: pd.DataFrame, folder: Path) -> list[di
         "limit": 10_000,
         "vintage_dates": vintages,
     }
-    file = f"fred/{series_id}_vintagedates.json"
-    (folder / file).write_text(json.dumps(body))
-    entries.append(
-        {
-            "method": "GET",
-            "url": f"{FRED}/vintagedates",
-            "params": {"series_id": series_id},
-            "file": file,
-            "headers": {"Content-Type": "application/json"},
-        }
-    )
+    entries.append(_fred_json(folder, f"{series_id}_vintagedates", body, "vintagedates", {"series_id": series_id}))
     starts = vintages[::_MAX_VINTAGES]
     starts[0] = _EARLIEST
     ends = [(dt.date.fromisoformat(s) - dt.timedelta(days=1)).isoformat() for s in starts[1:]] + [_LATEST]
@@ -257,17 +303,8 @@ def _fred_responses(series_id: str, rows: pd.DataFrame, folder: Path) -> list[di
             "limit": 100_000,
             "observations": obs,
         }
-        file = f"fred/{series_id}_observations_{i}.json"
-        (folder / file).write_text(json.dumps(body))
-        entries.append(
-            {
-                "method": "GET",
-                "url": f"{FRED}/observations",
-                "params": {"series_id": series_id, "realtime_start": ws},
-                "file": file,
-                "headers": {"Content-Type": "application/json"},
-            }
-        )
+        params = {"series_id": series_id, "realtime_start": ws}
+        entries.append(_fred_json(folder, f"{series_id}_observations_{i}", body, "observations", params))
     return entries
 
 
@@ -287,6 +324,40 @@ def _cftc_rows(cot: pd.DataFrame, run_date: dt.date) -> list[dict[str, str]]:
 
 
 # ------------------------------------------------------------------------------------------------------ entry
+def cut_data_dir(src: Path, dst: Path, cutoff: pd.Timestamp) -> Path:
+    """Copy a data directory keeping the rows dated on or before ``cutoff`` (the directory as of that close).
+
+    Futures by ``trade_date``, macro files by ``date``, events by ``event_date``, the optional CFTC file by
+    ``report_date`` and the optional EPA export by its transfer week. Publication lags are the warehouse's business.
+
+    Parameters
+    ----------
+    src, dst : Path
+        Source data directory; destination (created).
+    cutoff : pandas.Timestamp
+        Last date kept.
+
+    Returns
+    -------
+    Path
+        ``dst``.
+    """
+    src, dst = Path(src), Path(dst)
+    (dst / "macro").mkdir(parents=True, exist_ok=True)
+    fut = pd.read_parquet(src / "futures_daily.parquet")
+    fut[pd.to_datetime(fut["trade_date"]) <= cutoff].to_parquet(dst / "futures_daily.parquet", index=False)
+    dated: list[tuple[str, str, str | None]] = [
+        (f"macro/{f.name}", "date", None) for f in (src / "macro").glob("*.csv")
+    ]
+    dated += [("trade_policy_events.csv", "event_date", None), ("cftc_cot.csv", "report_date", None)]
+    dated += [("epa_rin_prices_d6.csv", "Transfer Date by Week", "%m/%d/%Y")]
+    for name, column, fmt in dated:
+        if (src / name).is_file():
+            rows = pd.read_csv(src / name, dtype=str)
+            rows[pd.to_datetime(rows[column], format=fmt) <= cutoff].to_csv(dst / name, index=False)
+    return dst
+
+
 def tables_from_data_dir(data_dir: Path) -> DemoTables:
     """A data directory's futures, macro series, events and CFTC file as tables (values of the macro files as text).
 

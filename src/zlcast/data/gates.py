@@ -15,10 +15,10 @@ that its values are believable, with bounds learned from the data itself:
 * **Stale data** (a warning, not a refusal): the latest session of a required root is more than
   ``max_stale_business_days`` business days older than the run date.
 
-:func:`check_gates` returns a :class:`GateReport`; :func:`enforce_gates` raises :class:`PlausibilityError`
-naming the file, the root and the rows. ``zlcast validate``, the dbt plugin (before every build) and
-``zlcast refresh`` (before the data directory is swapped) run them, so nothing is built or published from data that
-failed a gate.
+:func:`check_gates` returns a :class:`GateReport`; its :meth:`GateReport.enforce` raises
+:class:`PlausibilityError` naming the file, the root and the rows. ``zlcast validate``, the dbt plugin (before every
+build) and ``zlcast refresh`` (before the data directory is swapped) run them, so nothing is built or published from
+data that failed a gate.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ __all__ = [
     "check_gates",
     "data_fingerprint",
     "dated_files",
-    "enforce_gates",
     "feature_roots",
     "implausible_levels",
     "implausible_moves",
@@ -106,16 +105,35 @@ class GateReport:
         Stale data and other findings that do not block a build.
     bounds : dict
         Learned move bound (absolute log move) per root.
+    data_dir : Path or None
+        The directory checked (named by the error).
     """
 
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     bounds: dict[str, float] = field(default_factory=dict)
+    data_dir: Path | None = None
 
     @property
     def ok(self) -> bool:
         """True when no gate failed."""
         return not self.problems
+
+    def enforce(self) -> GateReport:
+        """This report when every gate passed (warnings may be present).
+
+        Returns
+        -------
+        GateReport
+
+        Raises
+        ------
+        PlausibilityError
+            Listing every failed gate.
+        """
+        if self.problems:
+            raise PlausibilityError(self.problems, self.data_dir)
+        return self
 
 
 # ---------------------------------------------------------------------------------------------------- futures
@@ -398,37 +416,7 @@ def check_gates(
             )
         warnings += _stale_warning(bars, day, required_roots, s.max_stale_business_days)
     problems += _future_rows(data_dir, day, bars)
-    return GateReport(tuple(problems), tuple(warnings), bounds)
-
-
-def enforce_gates(
-    data_dir: Path,
-    run_date: dt.date | None = None,
-    required_roots: Sequence[str] = ("ZL",),
-    settings: GateSettings | None = None,
-    feature_roots: Sequence[str] | None = None,
-) -> GateReport:
-    """:func:`check_gates`, raising :class:`PlausibilityError` when a gate failed.
-
-    Parameters
-    ----------
-    data_dir, run_date, required_roots, settings, feature_roots
-        See :func:`check_gates`.
-
-    Returns
-    -------
-    GateReport
-        When every gate passed (warnings may be present).
-
-    Raises
-    ------
-    PlausibilityError
-        Listing every failed gate.
-    """
-    report = check_gates(data_dir, run_date, required_roots, settings, feature_roots)
-    if report.problems:
-        raise PlausibilityError(report.problems, Path(data_dir))
-    return report
+    return GateReport(tuple(problems), tuple(warnings), bounds, data_dir)
 
 
 def feature_roots(roots_seed: Path) -> tuple[str, ...]:
@@ -472,7 +460,7 @@ def check_data_dir(
         When a gate failed.
     """
     contract = validate_data_dir(Path(data_dir), Path(roots_seed), Path(macro_seed))
-    gates = enforce_gates(Path(data_dir), run_date, feature_roots=feature_roots(Path(roots_seed)))
+    gates = check_gates(Path(data_dir), run_date, feature_roots=feature_roots(Path(roots_seed))).enforce()
     return contract, gates
 
 

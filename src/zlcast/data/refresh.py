@@ -329,6 +329,53 @@ class RefreshConfig:
     keep_versions: int = 5
     project_dir: Path = Path(".")
 
+    @classmethod
+    def in_state(
+        cls,
+        state_dir: Path,
+        data_dir: Path,
+        run_date: dt.date,
+        *,
+        project_dir: Path = Path("."),
+        dbt_args: tuple[str, ...] = (),
+        report: bool = True,
+    ) -> RefreshConfig:
+        """The standard layout: warehouse, target, publication, run records and report under ``state_dir``.
+
+        Parameters
+        ----------
+        state_dir : Path
+            Home of everything the refresh writes.
+        data_dir : Path
+            The managed data directory.
+        run_date : datetime.date
+            "Today" of the run.
+        project_dir : Path
+            The dbt project (its seeds are the input contract).
+        dbt_args : tuple of str
+            Extra arguments of ``dbt build``.
+        report : bool
+            Write the HTML report under ``state_dir/report``.
+
+        Returns
+        -------
+        RefreshConfig
+        """
+        return cls(
+            data_dir=data_dir,
+            state_dir=state_dir,
+            run_date=run_date,
+            warehouse=state_dir / "zl.duckdb",
+            target_path=state_dir / "target",
+            published=state_dir / "published",
+            runs_dir=state_dir / "runs",
+            report_dir=state_dir / "report" if report else None,
+            roots_seed=project_dir / "seeds" / "futures_roots.csv",
+            macro_seed=project_dir / "seeds" / "macro_series.csv",
+            dbt_args=dbt_args,
+            project_dir=project_dir,
+        )
+
 
 # ---------------------------------------------------------------------------------------------- the stages
 @contextlib.contextmanager
@@ -665,17 +712,7 @@ def run(args: Any) -> int:
         dbt_args += ["--threads", str(args.threads)]
     if args.vars:
         dbt_args += ["--vars", args.vars]
-    config = RefreshConfig(
-        data_dir=data_dir,
-        state_dir=state,
-        run_date=run_date,
-        warehouse=state / "zl.duckdb",
-        target_path=state / "target",
-        published=state / "published",
-        runs_dir=state / "runs",
-        report_dir=None if args.no_report else state / "report",
-        dbt_args=tuple(dbt_args),
-    )
+    config = RefreshConfig.in_state(state, data_dir, run_date, dbt_args=tuple(dbt_args), report=not args.no_report)
     sources = None
     if args.replay:
         from zlcast.data.sources import default_sources, replay_session

@@ -333,10 +333,8 @@ def path_sample(paths: np.ndarray, spot: float, n: int = 50, *, rng: np.random.G
 
     Parameters
     ----------
-    paths : numpy.ndarray
-        ``(n_paths, n_days)`` cumulative log returns.
-    spot : float
-        Close at the ``as_of_date`` (US cents/lb), shown as day 0.
+    paths, spot
+        See :func:`path_prices`.
     n : int
         Paths to draw without replacement (capped at ``n_paths``).
     rng : numpy.random.Generator

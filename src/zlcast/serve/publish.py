@@ -1063,33 +1063,17 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         ``p``.
     """
-    p.add_argument(
-        "--warehouse",
-        default=os.environ.get("ZL_DUCKDB_PATH") or "state/zl.duckdb",
-        help="DuckDB file of the build (default: $ZL_DUCKDB_PATH or state/zl.duckdb)",
-    )
-    p.add_argument(
-        "--target-path",
-        default=os.environ.get("DBT_TARGET_PATH") or "target",
-        help="dbt target directory with run_results.json (default: $DBT_TARGET_PATH or target)",
-    )
-    p.add_argument(
-        "--out",
-        default=os.environ.get("ZL_PUBLISH_DIR") or "state/published",
-        help="publication root (default: $ZL_PUBLISH_DIR or state/published)",
-    )
-    p.add_argument(
-        "--tables",
-        type=_names,
-        default=DEFAULT_TABLES,
-        help=f"comma-separated marts to publish (default: {','.join(DEFAULT_TABLES)})",
-    )
-    p.add_argument(
-        "--require",
-        type=_names,
-        default=DEFAULT_REQUIRE,
-        help=f"comma-separated marts that must exist (default: {','.join(DEFAULT_REQUIRE)})",
-    )
+    for flag, env, default, what in (
+        ("--warehouse", "ZL_DUCKDB_PATH", "state/zl.duckdb", "DuckDB file of the build"),
+        ("--target-path", "DBT_TARGET_PATH", "target", "dbt target directory with run_results.json"),
+        ("--out", "ZL_PUBLISH_DIR", "state/published", "publication root"),
+    ):
+        p.add_argument(flag, default=os.environ.get(env) or default, help=f"{what} (default: ${env} or {default})")
+    for flag, names, what in (
+        ("--tables", DEFAULT_TABLES, "marts to publish"),
+        ("--require", DEFAULT_REQUIRE, "marts that must exist"),
+    ):
+        p.add_argument(flag, type=_names, default=names, help=f"comma-separated {what} (default: {','.join(names)})")
     p.add_argument("--keep", type=int, default=DEFAULT_KEEP, help="versions to keep (default: %(default)s)")
     p.add_argument(
         "--grace-s",

@@ -15,7 +15,6 @@ from zlcast.data.gates import (
     PlausibilityError,
     check_data_dir,
     check_gates,
-    enforce_gates,
     feature_roots,
     move_bounds,
     session_moves,
@@ -53,7 +52,7 @@ def test_prices_divided_by_100_for_30_sessions_are_refused_naming_root_and_row(d
 
     _edit_futures(data, slip)
     with pytest.raises(PlausibilityError) as err:
-        enforce_gates(data, RUN_DATE, feature_roots=feature_roots(ROOTS_SEED))
+        check_gates(data, RUN_DATE, feature_roots=feature_roots(ROOTS_SEED)).enforce()
     text = str(err.value)
     first = pd.read_parquet(data / "futures_daily.parquet").query("root == 'ZL'")["trade_date"].iloc[-30]
     assert "futures_daily.parquet: root ZL" in text and str(pd.Timestamp(first).date()) in text
@@ -85,7 +84,7 @@ def test_a_macro_row_dated_after_the_run_date_is_refused_naming_file_and_line(da
         match=rf"macro/DGS10.csv: column date: 1 row\(s\) dated after the run date "
         rf"{RUN_DATE}: line {len(lines)} \(2031-01-02\)",
     ):
-        enforce_gates(data, RUN_DATE)
+        check_gates(data, RUN_DATE).enforce()
 
 
 def test_a_futures_session_after_the_run_date_is_refused(data: Path) -> None:

@@ -103,19 +103,7 @@ def setup(demo_dir: Path, tmp_path: Path) -> tuple[RefreshConfig, DataDirectory]
     state = tmp_path / "state"
     data = DataDirectory(state / "data")
     data.seed(demo_dir, "20250701T000000-seed")
-    config = RefreshConfig(
-        data_dir=data.path,
-        state_dir=state,
-        run_date=RUN_DATE,
-        warehouse=state / "zl.duckdb",
-        target_path=state / "target",
-        published=state / "published",
-        runs_dir=state / "runs",
-        report_dir=state / "report",
-        roots_seed=REPO / "seeds" / "futures_roots.csv",
-        macro_seed=REPO / "seeds" / "macro_series.csv",
-        project_dir=REPO,
-    )
+    config = RefreshConfig.in_state(state, data.path, RUN_DATE, project_dir=REPO)
     return config, data
 
 

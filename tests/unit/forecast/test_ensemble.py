@@ -203,6 +203,22 @@ def test_online_calibration_moves_coverage_toward_80(frames: tuple[pd.DataFrame,
     assert (later["value"] > 1.3).all()
 
 
+def _scrambled_after(targets: pd.DataFrame, when: pd.Timestamp, rng: np.random.Generator) -> pd.DataFrame:
+    """Targets whose outcomes realised on or after ``when`` are permuted and doubled."""
+    t2 = targets.copy()
+    late = t2["target_date"] >= when
+    t2.loc[late, "fwd_log_return"] = rng.permutation(t2.loc[late, "fwd_log_return"].to_numpy()) * 2.0
+    return t2
+
+
+def _assert_oof_same_until(final: pd.DataFrame, other: pd.DataFrame, end: pd.Timestamp) -> None:
+    """OOF rows of origins before ``end`` are identical; later ones differ."""
+    oof, oof2 = final[final["split"] == "oof"], other[other["split"] == "oof"]
+    before, before2 = oof[oof["as_of_date"] < end], oof2[oof2["as_of_date"] < end]
+    pd.testing.assert_frame_equal(before.reset_index(drop=True), before2.reset_index(drop=True))
+    assert not np.allclose(oof[oof["as_of_date"] >= end]["value"], oof2[oof2["as_of_date"] >= end]["value"])
+
+
 def test_online_final_unchanged_by_targets_realised_after_origin(frames: tuple[pd.DataFrame, ...]) -> None:
     """Online mode: the row of origin d only uses outcomes whose target date is before d."""
     zl, targets, preds = frames
@@ -210,15 +226,8 @@ def test_online_final_unchanged_by_targets_realised_after_origin(frames: tuple[p
     final, _ = ensemble_forecast(preds, targets, zl, s)
     rng = np.random.default_rng(4)
     for d in (pd.Timestamp("2019-02-14"), pd.Timestamp("2019-06-03")):
-        t2 = targets.copy()
-        late = t2["target_date"] >= d
-        t2.loc[late, "fwd_log_return"] = rng.permutation(t2.loc[late, "fwd_log_return"].to_numpy()) * 2.0
-        f2, _ = ensemble_forecast(preds, t2, zl, s)
-        oof, oof2 = final[final["split"] == "oof"], f2[f2["split"] == "oof"]
-        pd.testing.assert_frame_equal(
-            oof[oof["as_of_date"] <= d].reset_index(drop=True), oof2[oof2["as_of_date"] <= d].reset_index(drop=True)
-        )
-        assert not np.allclose(oof[oof["as_of_date"] > d]["value"], oof2[oof2["as_of_date"] > d]["value"])
+        f2, _ = ensemble_forecast(preds, _scrambled_after(targets, d, rng), zl, s)
+        _assert_oof_same_until(final, f2, d + pd.Timedelta(days=1))
 
 
 def test_blend_weight_learned_from_past(frames: tuple[pd.DataFrame, ...]) -> None:
@@ -237,16 +246,8 @@ def test_final_unchanged_by_targets_after_purge_boundary(frames: tuple[pd.DataFr
     blocks = diag[diag["fold_id"] >= 0].drop_duplicates("fold_id").sort_values("fold_id")
     rng = np.random.default_rng(9)
     for cut in blocks["cutoff"].iloc[[2, 4]]:
-        end = cut + pd.DateOffset(months=3)
-        t2 = targets.copy()
-        late = t2["target_date"] >= cut
-        t2.loc[late, "fwd_log_return"] = rng.permutation(t2.loc[late, "fwd_log_return"].to_numpy()) * 2.0
-        f2, _ = ensemble_forecast(preds, t2, zl, s)
-        oof, oof2 = final[final["split"] == "oof"], f2[f2["split"] == "oof"]
-        pd.testing.assert_frame_equal(
-            oof[oof["as_of_date"] < end].reset_index(drop=True), oof2[oof2["as_of_date"] < end].reset_index(drop=True)
-        )
-        assert not np.allclose(oof[oof["as_of_date"] >= end]["value"], oof2[oof2["as_of_date"] >= end]["value"])
+        f2, _ = ensemble_forecast(preds, _scrambled_after(targets, cut, rng), zl, s)
+        _assert_oof_same_until(final, f2, cut + pd.DateOffset(months=3))
 
 
 def test_final_unchanged_by_later_predictions(

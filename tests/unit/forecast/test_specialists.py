@@ -11,12 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from forecast_synth import synthetic_frames, tiny_settings
+from forecast_synth import (
+    assert_monotone,
+    assert_oof_complete,
+    fit_log,
+    frames_through,
+    tiny_settings,
+)
 
 from zlcast.forecast import baseline_lgbm
 from zlcast.forecast.artifacts import PredictorStore
 from zlcast.forecast.baselines import normal_quantiles, rw_ewma_quantiles
-from zlcast.forecast.folds import make_folds, val_rows
+from zlcast.forecast.folds import make_folds
 from zlcast.forecast.frames import bucket_columns, validate_predictions
 from zlcast.forecast.specialists import (
     LABEL,
@@ -33,40 +39,8 @@ N_DATES = 600
 N_NEW = 5  # extra days of data on the rerun
 
 
-def _frames(n: int = N_DATES) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    features, zl, targets = synthetic_frames(N_DATES)
-    last = zl["trade_date"].iloc[n - 1]
-    return (
-        features[features["trade_date"] <= last].reset_index(drop=True),
-        zl[zl["trade_date"] <= last].reset_index(drop=True),
-        targets[targets["target_date"] <= last].reset_index(drop=True),
-    )
-
-
-def _fit_log(p: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(p.attrs["fit_log"])
-
-
-def _assert_oof_complete(
-    p: pd.DataFrame, folds: pd.DataFrame, targets: pd.DataFrame, settings: ForecastSettings
-) -> None:
-    oof = p[p["split"] == "oof"]
-    for fold in folds.itertuples(index=False):
-        expected = set(val_rows(fold, targets)["trade_date"])
-        got = oof[(oof["fold_id"] == fold.fold_id) & (oof["horizon_days"] == fold.horizon_days)]
-        counts = got.groupby(["as_of_date", "quantile"]).size()
-        assert (counts == 1).all()
-        assert set(got["as_of_date"]) == expected
-        assert len(got) == len(expected) * len(settings.quantiles)
-
-
-def _assert_monotone(p: pd.DataFrame) -> None:
-    w = p.pivot_table(index=["split", "as_of_date", "horizon_days"], columns="quantile", values="value")
-    assert (np.diff(w.to_numpy(), axis=1) >= 0).all()
-
-
 def test_standardised_target_backtransforms_to_the_log_return() -> None:
-    f, zl, t = _frames()
+    f, zl, t = frames_through(N_DATES)
     d = standardised_design(f, zl, t, 20, bucket_columns(f, "china"))
     ok = d[np.isfinite(d[LABEL])]
     np.testing.assert_allclose(ok[LABEL] * ok["sigma"] * np.sqrt(20), ok["fwd_log_return"], rtol=1e-12)
@@ -75,7 +49,7 @@ def test_standardised_target_backtransforms_to_the_log_return() -> None:
 
 
 def test_tuning_split_is_later_in_time_and_purged() -> None:
-    f, zl, t = _frames()
+    f, zl, t = frames_through(N_DATES)
     d = standardised_design(f, zl, t, 60, bucket_columns(f, "crush"))
     d = d[np.isfinite(d[LABEL])]
     fit, tune = time_ordered_tuning_split(d, 0.2)
@@ -98,7 +72,7 @@ def test_autogluon_hyperparameters_build_spaces_and_seeds() -> None:
 
 
 def test_a_model_predicting_normal_z_quantiles_reproduces_the_random_walk(tmp_path: Path) -> None:
-    f, zl, t = _frames()
+    f, zl, t = frames_through(N_DATES)
     s = tiny_settings()
     zq = normal_quantiles(s.quantiles)
     fake = Backend(
@@ -115,15 +89,15 @@ def test_a_model_predicting_normal_z_quantiles_reproduces_the_random_walk(tmp_pa
 
 
 def test_lightgbm_baseline_is_complete_monotone_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    f, zl, t = _frames()
+    f, zl, t = frames_through(N_DATES)
     s = tiny_settings()
     folds = make_folds(zl["trade_date"], t, s)
     store = PredictorStore(tmp_path)
     p = baseline_lgbm.fit_predict_lgbm(f, zl, t, folds, s, store)
     validate_predictions(p)
     assert set(p["model"]) == {"lightgbm_zl"}
-    _assert_oof_complete(p, folds, t, s)
-    _assert_monotone(p)
+    assert_oof_complete(p, folds, t, s)
+    assert_monotone(p)
     fits = []
     monkeypatch.setattr(baseline_lgbm, "fit_lgbm", lambda *a: fits.append(a))
     again = baseline_lgbm.fit_predict_lgbm(f, zl, t, folds, s, store)
@@ -134,11 +108,11 @@ def test_lightgbm_baseline_is_complete_monotone_and_reused(tmp_path: Path, monke
 def test_old_live_cutoff_triggers_a_live_refit_only(tmp_path: Path) -> None:
     s = tiny_settings(retrain_after_days=3)
     store = PredictorStore(tmp_path)
-    f, zl, t = _frames(N_DATES - N_NEW)
+    f, zl, t = frames_through(N_DATES - N_NEW)
     baseline_lgbm.fit_predict_lgbm(f, zl, t, make_folds(zl["trade_date"], t, s), s, store)
-    f, zl, t = _frames(N_DATES)
+    f, zl, t = frames_through(N_DATES)
     p = baseline_lgbm.fit_predict_lgbm(f, zl, t, make_folds(zl["trade_date"], t, s), s, store)
-    log = _fit_log(p)
+    log = fit_log(p)
     assert set(log.loc[log["kind"] == "oof", "action"]) == {"load"}
     assert set(log.loc[log["kind"] == "live", "action"]) == {"fit"}
     assert set(p.loc[p["split"] == "live", "as_of_date"]) == {zl["trade_date"].iloc[-1]}

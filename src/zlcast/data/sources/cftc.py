@@ -24,7 +24,7 @@ import pandas as pd
 import requests
 
 from zlcast.data.sources.base import FetchResult, SourceError, write_text_atomic
-from zlcast.data.sources.transport import RetryPolicy, describe_failure
+from zlcast.data.sources.transport import RetryPolicy, describe_failure, error_message
 
 __all__ = ["DATASET_ID", "DOMAIN", "FILE", "HEADER", "SOYBEAN_OIL_CODE", "CftcCotSource", "parse_rows"]
 
@@ -135,7 +135,9 @@ class CftcCotSource:
             raise SourceError(f"{self.name}: {describe_failure(exc, self.url, self.policy.tries)}") from exc
         if response.status_code != 200:
             after = f" after {self.policy.tries} tries" if response.status_code in self.policy.statuses else ""
-            raise SourceError(f"{self.name}: HTTP {response.status_code} from {where}{after} ({_message(response)})")
+            raise SourceError(
+                f"{self.name}: HTTP {response.status_code} from {where}{after} ({error_message(response, 'message')})"
+            )
         try:
             return response.json()
         except ValueError as exc:
@@ -206,13 +208,3 @@ def _read_existing(path: Path) -> pd.DataFrame:
             frame[column] = pd.NA
     frame["report_date"] = pd.to_datetime(frame["report_date"]).dt.strftime("%Y-%m-%d")
     return frame[list(HEADER)].astype(dict.fromkeys(HEADER[1:], "Int64"))
-
-
-def _message(response: requests.Response) -> str:
-    """Socrata's error message (``message``) or the start of the body, on one line."""
-    try:
-        body = response.json()
-        text = str(body.get("message", body)) if isinstance(body, dict) else str(body)
-    except ValueError:
-        text = response.text or response.reason or ""
-    return " ".join(text.split())[:200]

@@ -29,7 +29,7 @@ import requests
 
 from zlcast.data.contract import MACRO_DIR, VINTAGE_HEADER, macro_layout
 from zlcast.data.sources.base import FetchResult, SourceError, write_text_atomic
-from zlcast.data.sources.transport import RetryPolicy, describe_failure
+from zlcast.data.sources.transport import RetryPolicy, describe_failure, error_message
 
 __all__ = [
     "API",
@@ -208,7 +208,7 @@ class FredSource:
             after = f" after {self.policy.tries} tries" if response.status_code in self.policy.statuses else ""
             raise SourceError(
                 f"{self.name}: HTTP {response.status_code} from {where} for {series_id}{after} "
-                f"({_fred_message(response)})"
+                f"({error_message(response, 'error_message')})"
             )
         try:
             body = response.json()
@@ -344,16 +344,6 @@ def _observation_frame(rows: list[Any], name: str, fred_id: str) -> pd.DataFrame
     if bad.any():
         raise SourceError(f"{name}: bad response for {fred_id} (non-ISO date {frame[bad].iloc[0].to_dict()})")
     return frame
-
-
-def _fred_message(response: requests.Response) -> str:
-    """FRED's own error message (``error_message``) or the start of the body, on one line."""
-    try:
-        body = response.json()
-        text = str(body.get("error_message", body)) if isinstance(body, dict) else str(body)
-    except ValueError:
-        text = response.text or response.reason or ""
-    return " ".join(text.split())[:200]
 
 
 def _to_csv(series_id: str, rows: pd.DataFrame) -> str:

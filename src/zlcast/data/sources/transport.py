@@ -49,6 +49,7 @@ __all__ = [
     "RetryPolicy",
     "TimeoutSession",
     "describe_failure",
+    "error_message",
     "is_replay",
     "make_session",
     "redact",
@@ -206,6 +207,29 @@ def describe_failure(exc: requests.RequestException, url: str, tries: int) -> st
     if isinstance(exc, requests.ConnectionError):
         return f"{host} unreachable ({type(exc).__name__}: {reason}) after {tries} tries"
     return f"{host}{parts.path} failed ({type(exc).__name__}: {reason})"
+
+
+def error_message(response: requests.Response, key: str) -> str:
+    """The provider's error message (JSON field ``key``) or the start of the body, on one line.
+
+    Parameters
+    ----------
+    response : requests.Response
+        A failed response.
+    key : str
+        Where the provider puts its message (FRED ``error_message``, Socrata ``message``).
+
+    Returns
+    -------
+    str
+        At most 200 characters.
+    """
+    try:
+        body = response.json()
+        text = str(body.get(key, body)) if isinstance(body, dict) else str(body)
+    except ValueError:
+        text = response.text or response.reason or ""
+    return " ".join(text.split())[:200]
 
 
 def _root_cause(exc: BaseException) -> str:
