@@ -32,8 +32,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from zlcast.data.dbn import session_start
+from zlcast.data.contract import MACRO_DIR
+from zlcast.data.dbn import session_end, session_start
 from zlcast.data.demo_data import DemoTables, simulate_demo_tables
+from zlcast.data.sources.fred import (
+    EARLIEST_REALTIME,
+    LATEST_REALTIME,
+    MAX_VINTAGES_PER_REQUEST,
+    read_series_file,
+    vintage_windows,
+)
 
 __all__ = [
     "DemoRecording",
@@ -50,8 +58,6 @@ __all__ = [
 GET_RANGE = "https://hist.databento.com/v0/timeseries.get_range"
 FRED = "https://api.stlouisfed.org/fred/series"
 CFTC = "https://publicreporting.cftc.gov/resource/72hh-3qpy.json"
-_EARLIEST, _LATEST = "1776-07-04", "9999-12-31"
-_MAX_VINTAGES = 2_000
 _OVERLAP_SESSIONS = 7  # the Databento source re-fetches 5; the recording covers a little more
 
 
@@ -265,12 +271,22 @@ def _fred_json(folder: Path, name: str, body: dict[str, Any], endpoint: str, par
     }
 
 
-def _fred_responses(series_id: str, rows: pd.DataFrame, folder: Path) -> list[dict[str, Any]]:
+def _resume_vintage(data_dir: Path | None, series_id: str) -> str:
+    """Where the FRED client resumes for a series: the newest vintage its file holds, or FRED's earliest date."""
+    path = None if data_dir is None else Path(data_dir) / MACRO_DIR / f"{series_id}.csv"
+    if path is None or not path.is_file():
+        return EARLIEST_REALTIME
+    layout, known = read_series_file(path)
+    return str(known["realtime_start"].max()) if layout == "vintage" and len(known) else EARLIEST_REALTIME
+
+
+def _fred_responses(series_id: str, rows: pd.DataFrame, folder: Path, since: str) -> list[dict[str, Any]]:
+    """The vintage dates and the observation windows (as :func:`vintage_windows` asks for them from ``since``)."""
     vintages = sorted(rows["realtime_start"].unique())
     entries: list[dict[str, Any]] = []
     body = {
-        "realtime_start": _EARLIEST,
-        "realtime_end": _LATEST,
+        "realtime_start": EARLIEST_REALTIME,
+        "realtime_end": LATEST_REALTIME,
         "order_by": "vintage_date",
         "sort_order": "asc",
         "count": len(vintages),
@@ -279,10 +295,7 @@ def _fred_responses(series_id: str, rows: pd.DataFrame, folder: Path) -> list[di
         "vintage_dates": vintages,
     }
     entries.append(_fred_json(folder, f"{series_id}_vintagedates", body, "vintagedates", {"series_id": series_id}))
-    starts = vintages[::_MAX_VINTAGES]
-    starts[0] = _EARLIEST
-    ends = [(dt.date.fromisoformat(s) - dt.timedelta(days=1)).isoformat() for s in starts[1:]] + [_LATEST]
-    for i, (ws, we) in enumerate(zip(starts, ends)):
+    for i, (ws, we) in enumerate(vintage_windows(since, vintages, MAX_VINTAGES_PER_REQUEST)):
         live = rows[rows["realtime_start"] <= we]  # every vintage runs to 9999-12-31: all overlap later windows
         obs = [
             {"realtime_start": max(r, ws), "realtime_end": we, "date": d, "value": v}
@@ -292,7 +305,7 @@ def _fred_responses(series_id: str, rows: pd.DataFrame, folder: Path) -> list[di
             "realtime_start": ws,
             "realtime_end": we,
             "observation_start": "2000-01-01",
-            "observation_end": _LATEST,
+            "observation_end": LATEST_REALTIME,
             "units": "lin",
             "output_type": 1,
             "file_type": "json",
@@ -390,7 +403,12 @@ def tables_from_data_dir(data_dir: Path) -> DemoTables:
 
 
 def write_recording(
-    tables: DemoTables, last_known: dt.date, folder: Path, macro_seed: Path, sessions: int = 1
+    tables: DemoTables,
+    last_known: dt.date,
+    folder: Path,
+    macro_seed: Path,
+    sessions: int = 1,
+    data_dir: Path | None = None,
 ) -> DemoRecording:
     """Write the replay folder that answers a refresh of the data known at ``last_known`` with the next sessions.
 
@@ -406,6 +424,9 @@ def write_recording(
         ``seeds/macro_series.csv`` (release lags and FRED ids).
     sessions : int
         New ZL sessions to add.
+    data_dir : Path, optional
+        The data directory the refresh starts from. FRED is asked for vintages from the newest one each series
+        file holds (from FRED's earliest real-time date when it holds none); the recording answers those requests.
 
     Returns
     -------
@@ -425,7 +446,7 @@ def write_recording(
     window = futures[(futures["trade_date"] >= first) & (futures["trade_date"] <= new[-1])]
     entries: list[dict[str, Any]] = []
     dbn_file = f"databento/glbx-mdp3-{first.date()}-{run_date}.ohlcv-1h.dbn.zst"
-    _write_dbn(folder / dbn_file, window, session_start(first.date()), session_start(run_date) + pd.Timedelta(hours=24))
+    _write_dbn(folder / dbn_file, window, session_start(first.date()), session_end(run_date))
     entries.append(
         {
             "method": "POST",
@@ -445,7 +466,8 @@ def write_recording(
             row = seed_rows.get(str(key))
             if row is None:
                 continue
-            entries += _fred_responses(str(row["fred_id"]), _fred_rows(g, decimals, row, run_date), folder)
+            since = _resume_vintage(data_dir, str(key))
+            entries += _fred_responses(str(row["fred_id"]), _fred_rows(g, decimals, row, run_date), folder, since)
     (folder / "cftc").mkdir(exist_ok=True)
     (folder / "cftc" / "soybean_oil.json").write_text(json.dumps(_cftc_rows(tables.cot, run_date)))
     entries.append(
