@@ -352,6 +352,45 @@ def var_backtest_table(var_forecasts: pd.DataFrame) -> pd.DataFrame:
     return var_backtest(v[["as_of_date", "horizon_days", "var95_loss", "var99_loss", "realized_loss"]])
 
 
+def calibration_table(
+    dist: pd.DataFrame,
+    rw: pd.DataFrame,
+    features: pd.DataFrame,
+    targets: pd.DataFrame,
+    meta: Mapping[str, Any] | None,
+) -> pd.DataFrame:
+    """Scores of the whole distribution of the final forecast and of the EWMA walk, by group, on the same origins.
+
+    Origins: OOF rows of ``ml_forecast_distribution`` from ``eval_start`` that the walk (``ml_rw_ewma``, OOF)
+    and a realised target (``fct_zl_targets``) also have. Both models are scored on the h-day log-return
+    quantiles at the project's levels; the volatility groups use the EWMA daily vol at the origin (the
+    project's lambda, :func:`zlcast.forecast.baselines.ewma_sigma`). See
+    :func:`zlcast.forecast.calibration.calibration_scores`.
+    """
+    from zlcast.forecast.baselines import ewma_sigma
+    from zlcast.forecast.calibration import calibration_scores
+
+    project = project_from_meta(meta)
+    qcols = quantile_columns(project, "q")
+    keys = ["as_of_date", "horizon_days"]
+    d = as_datetime(dist, "as_of_date")
+    ens = d.loc[(d["split"] == "oof") & (d["as_of_date"] >= project.eval_start), [*keys, *qcols]]
+    ens = ens.assign(model=FINAL_MODEL)
+    r = as_datetime(rw, "as_of_date")
+    r = r[(r["split"] == "oof") & (r["as_of_date"] >= project.eval_start)].assign(quantile=r["quantile"].round(4))
+    walk = r.pivot_table(index=keys, columns="quantile", values="value", aggfunc="first")
+    walk = walk.reindex(columns=[round(q, 4) for q in project.quantiles])
+    walk.columns = qcols
+    walk = walk.reset_index().assign(model="rw_ewma")
+    t = as_datetime(targets, "trade_date").rename(columns={"trade_date": "as_of_date", "fwd_log_return": "actual"})
+    zl = zl_series(features)
+    vol = ewma_sigma(zl, project.ewma_lambda).rename("vol").reset_index()
+    vol = vol.rename(columns={"trade_date": "as_of_date"})
+    scored = pd.concat([ens, walk], ignore_index=True).astype({"horizon_days": "int64"})
+    scored = scored.merge(t[[*keys, "actual"]].astype({"horizon_days": "int64"}), on=keys).merge(vol, on="as_of_date")
+    return calibration_scores(scored, project.quantiles, reference="rw_ewma")
+
+
 def procurement_signal_table(dist: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
     """Buyer's signal (BUY NOW / WAIT / LADDER) with its reasoning for every forecast row, live and backtest."""
     from zlcast.risk.procurement import signal

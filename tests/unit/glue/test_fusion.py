@@ -12,9 +12,11 @@ import pytest
 from forecast_synth import synthetic_targets, synthetic_zl
 
 from zlcast.forecast.baselines import ewma_sigma, normal_quantiles, rw_ewma_quantiles
+from zlcast.forecast.evaluation import evaluate
 from zlcast.forecast.frames import estimate_target_dates, long_predictions
 from zlcast.glue.fusion import (
     attribution_table,
+    calibration_table,
     distribution_table,
     ensemble_table,
     meta_members_table,
@@ -142,3 +144,26 @@ def test_var_forecasts_of_a_daily_run_equal_a_full_recomputation(base) -> None: 
     pd.testing.assert_frame_equal(merged, full.sort_values(["as_of_date", "horizon_days"]).reset_index(drop=True))
     stats = var_backtest_table(merged)
     assert set(stats["level"]) == {0.95, 0.99} and (stats["n_obs"] > 0).all()
+
+
+def test_calibration_scores_the_final_forecast_and_the_walk_on_the_same_scored_origins(base) -> None:  # type: ignore[no-untyped-def]
+    zl, tables = base
+    targets = synthetic_targets(zl, H)
+    features = pd.DataFrame(
+        {"trade_date": zl["trade_date"], "is_valid_origin": True, "core__zl_log_close": zl["log_close"]}
+    )
+    rw = rw_ewma_quantiles(zl, H, LEVELS)
+    cal = calibration_table(tables["distribution"], rw, features, targets, META)
+    overall = cal[cal["group_kind"] == "overall"].set_index(["model", "horizon_days"])
+    assert set(overall.index) == {(m, h) for m in ("zl_ensemble", "rw_ewma") for h in H}
+    assert (overall.loc["rw_ewma", "skill_vs_rw"] == 0).all()
+    assert (overall["period_start"] >= pd.Timestamp(META["forecast"]["eval_start"])).all()
+    # the headline columns reproduce the evaluation of the same rows (ml_model_evaluation's protocol)
+    final = tables["ensemble"]
+    final = final[(final["split"] == "oof") & (final["as_of_date"] >= pd.Timestamp(META["forecast"]["eval_start"]))]
+    ev = evaluate(final, targets, rw).set_index("horizon_days")
+    for h in H:
+        assert overall.loc[("zl_ensemble", h), "pinball_10_50_90"] == pytest.approx(ev.loc[h, "pinball"])
+        assert overall.loc[("zl_ensemble", h), "skill_vs_rw_10_50_90"] == pytest.approx(ev.loc[h, "skill_vs_rw"])
+        assert overall.loc[("zl_ensemble", h), "coverage80"] == pytest.approx(ev.loc[h, "coverage80"])
+        assert overall.loc[("zl_ensemble", h), "n_origins"] == ev.loc[h, "n_origins"]
