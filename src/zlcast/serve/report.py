@@ -7,7 +7,7 @@ base64, so the file can be mailed) plus the PNG files:
 2. backtest coverage of [P10, P90] over time (rolling 120 origins) per horizon, against the 80% target;
 3. VaR exceedances: realised 20-day losses of a long position against the backtest VaR95;
 4. bucket attribution of the latest forecast's median (US cents/lb);
-5. procurement signal history at 20 days, over the price;
+5. buyer's signal history at 20 days over the price: the model's calls and the days the published signal said NO EDGE;
 6. coverage of [P10, P90] by calendar half-year, the final forecast beside the EWMA random walk, per horizon
    (``zl_forecast_calibration``), against the 80% target;
 7. PIT histograms of both models per horizon (flat at 10% per bin when calibrated).
@@ -27,6 +27,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+
+from zlcast.risk.procurement import NO_EDGE
 
 SIGNAL_COLORS = {"BUY NOW": "tab:red", "WAIT": "tab:green", "LADDER": "tab:orange"}
 
@@ -108,16 +110,34 @@ def attribution_chart(attr: pd.DataFrame, path: Path) -> Path:
 
 
 def signal_chart(signals: pd.DataFrame, path: Path, horizon: int = 20) -> Path:
-    """Procurement signal history at one horizon, coloured over the spot price."""
+    """Buyer's signal history at one horizon over the spot price: the model's calls, and where it was published.
+
+    Dots: the model's call (``model_call``) per day; the grey strip at the bottom marks the days whose published
+    signal was NO EDGE: BUY ON SCHEDULE (the backtest, as it stood that day, showed no edge).
+    """
     g = signals[signals["horizon_days"] == horizon].sort_values("as_of_date")
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
     ax.plot(g["as_of_date"], g["spot_close"], color="black", lw=0.8)
     for label, color in SIGNAL_COLORS.items():
-        s = g[g["signal"] == label]
-        ax.scatter(s["as_of_date"], s["spot_close"], color=color, s=6, label=f"{label} ({len(s)})")
-    ax.set_title(f"Buyer's signal at {horizon} sessions")
+        s = g[g["model_call"] == label]
+        ax.scatter(s["as_of_date"], s["spot_close"], color=color, s=6, label=f"model: {label} ({len(s)})")
+    no_edge = (g["signal"] == NO_EDGE).to_numpy()
+    ax.fill_between(
+        g["as_of_date"],
+        0,
+        0.04,
+        where=no_edge,
+        step="mid",
+        color="tab:gray",
+        alpha=0.6,
+        transform=ax.get_xaxis_transform(),
+        label=f"published: {NO_EDGE} ({int(no_edge.sum())} of {len(g)} days)",
+    )
+    last = g.iloc[-1] if len(g) else None
+    verdict = f"\nlatest: {last['reason'][:110]}" if last is not None else ""
+    ax.set_title(f"Buyer's signal at {horizon} sessions{verdict}", fontsize=9)
     ax.set_ylabel("US cents/lb")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
@@ -210,6 +230,12 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
         ),
     ]
     calibration = _q(con, "select * from zl_forecast_calibration")
+    procurement = _q(
+        con,
+        """select horizon_days, n_decisions, n_buy_now, n_wait, n_ladder, saving_pct, extra_cost_mean_pct,
+                  extra_cost_std_pct, extra_cost_p95_pct, extra_cost_worst_pct, share_cheaper, saving_t_stat, verdict
+           from zl_procurement_backtest order by horizon_days""",
+    )
     charts += [
         ("Calibration by half-year", calibration_coverage_chart(calibration, out_dir / "calibration_coverage.png")),
         ("PIT histograms", pit_chart(calibration, out_dir / "calibration_pit.png")),
@@ -240,6 +266,7 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
             _q(con, "select * from fct_model_evaluation order by horizon_days, skill_vs_rw desc"),
         ),
         ("VaR backtest", _q(con, "select * from zl_var_backtest")),
+        ("Buyer's signal backtest (following the model versus a fixed schedule)", procurement),
     ]
     parts = [
         f"<h1>ZL soybean-oil forecast, as of {as_of:%Y-%m-%d}</h1>",
