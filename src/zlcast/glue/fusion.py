@@ -2,13 +2,14 @@
 
 L1 meta (:mod:`zlcast.forecast.meta`: members -> weights -> predictions) -> L2 ensemble
 (:mod:`zlcast.forecast.ensemble`) -> final distribution (wide, prices) -> L3: Monte Carlo paths
-(:mod:`zlcast.risk.montecarlo`) and their scenarios, VaR backtest (:mod:`zlcast.risk.var`), buyer's signal and
-its backtest (:mod:`zlcast.risk.procurement`), driver attribution.
+(:mod:`zlcast.risk.montecarlo`) and their scenarios, VaR backtest (:mod:`zlcast.risk.var`), calibration of the
+whole distribution beside the walk (:mod:`zlcast.forecast.calibration`), the buyer's calls -> their backtest ->
+the published signal (:mod:`zlcast.risk.procurement`), driver attribution.
 
 Every step reads the tables of the steps before it and returns one table: what a later model needs is
-persisted by dbt (``ml_meta_members``, ``ml_meta_weights``, ``ml_monte_carlo``), never cached in the process, so
-any node can be rebuilt alone (``dbt build --select ml_meta``) and the order dbt runs them in does not matter.
-The package never imports dbt.
+persisted by dbt (``ml_meta_members``, ``ml_meta_weights``, ``ml_monte_carlo``, ``ml_procurement_calls``), never
+cached in the process, so any node can be rebuilt alone (``dbt build --select ml_meta``) and the order dbt runs
+them in does not matter. The package never imports dbt.
 """
 
 from __future__ import annotations
