@@ -150,7 +150,7 @@ def calibration_coverage_chart(cal: pd.DataFrame, path: Path) -> Path:
     """Coverage of [P10, P90] per calendar half-year, both models, one panel per horizon, with the 80% target."""
     half = cal[cal["group_kind"] == "half_year"]
     horizons = sorted(half["horizon_days"].unique())
-    fig, axes = plt.subplots(1, len(horizons), figsize=(11, 3.8), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, max(len(horizons), 1), figsize=(11, 3.8), sharey=True, squeeze=False)
     for ax, h in zip(axes[0], horizons):
         for model, (label, color) in CALIBRATION_MODELS.items():
             g = half[(half["horizon_days"] == h) & (half["model"] == model)].sort_values("group_label")
@@ -172,7 +172,7 @@ def pit_chart(cal: pd.DataFrame, path: Path) -> Path:
     """PIT histograms (share of outcomes per tenth of the forecast distribution) of both models per horizon."""
     pit = cal[cal["group_kind"] == "pit_bin"]
     horizons = sorted(pit["horizon_days"].unique())
-    fig, axes = plt.subplots(1, len(horizons), figsize=(11, 3.4), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, max(len(horizons), 1), figsize=(11, 3.4), sharey=True, squeeze=False)
     width = 0.04
     for ax, h in zip(axes[0], horizons):
         for k, (model, (label, color)) in enumerate(CALIBRATION_MODELS.items()):
