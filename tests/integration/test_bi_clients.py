@@ -110,6 +110,7 @@ def test_catalog_holds_tables_in_a_storage_format_duckdb_1x_reads(published: dic
     assert {
         "zl_forecast",
         "zl_forecast_backtest",
+        "zl_forecast_calibration",
         "zl_risk_scenarios",
         "zl_var_backtest",
         "zl_procurement_signal",

@@ -1,4 +1,5 @@
--- Following the buyer's signal versus buying on a fixed schedule, per horizon. Contracted: a typed wrapper over
+-- Following the model's buyer calls versus buying on a fixed schedule, per horizon: average prices, the
+-- distribution of the per-decision extra cost and the verdict (edge / no_edge). Contracted: a typed wrapper over
 -- the Python step ml_procurement_backtest (its start/end are published as period_start/period_end, the names
 -- fct_model_evaluation uses; `end` is an SQL keyword BI tools would have to quote).
 with backtest as (
@@ -20,7 +21,17 @@ final as (
         cast(avg_price_signal as double) as avg_price_signal,
         cast(avg_price_schedule as double) as avg_price_schedule,
         cast(saving as double) as saving,
-        cast(saving_pct as double) as saving_pct
+        cast(saving_pct as double) as saving_pct,
+        cast(extra_cost_mean_pct as double) as extra_cost_mean_pct,
+        cast(extra_cost_std_pct as double) as extra_cost_std_pct,
+        cast(extra_cost_p95_pct as double) as extra_cost_p95_pct,
+        cast(extra_cost_worst_pct as double) as extra_cost_worst_pct,
+        cast(share_cheaper as double) as share_cheaper,
+        cast(share_dearer as double) as share_dearer,
+        cast(saving_t_stat as double) as saving_t_stat,
+        cast(risk_budget_pct as double) as risk_budget_pct,
+        cast(verdict as varchar) as verdict,
+        cast(verdict_reason as varchar) as verdict_reason
     from backtest
 
 )

@@ -1,5 +1,7 @@
--- The buyer's signal for every live and backtest forecast row. Contracted: a typed wrapper over the Python step
--- ml_procurement_signal (dbt cannot contract a Python model).
+-- The buyer's signal for every live and backtest forecast row: the model's call (model_call) and the published
+-- signal, which is the call only where the causal backtest of its horizon shows an edge and NO EDGE: BUY ON
+-- SCHEDULE otherwise. Contracted: a typed wrapper over the Python step ml_procurement_signal (dbt cannot contract
+-- a Python model).
 with signals as (
 
     select * from {{ ref('ml_procurement_signal') }}
@@ -23,7 +25,14 @@ final as (
         cast(rise_p95 as double) as rise_p95,
         cast(rise_p95_pct as double) as rise_p95_pct,
         cast(risk_budget_pct as double) as risk_budget_pct,
-        cast(reason as varchar) as reason
+        cast(reason as varchar) as reason,
+        cast(model_call as varchar) as model_call,
+        cast(model_reason as varchar) as model_reason,
+        cast(backtest_verdict as varchar) as backtest_verdict,
+        cast(backtest_n_decisions as integer) as backtest_n_decisions,
+        cast(backtest_extra_cost_mean_pct as double) as backtest_extra_cost_mean_pct,
+        cast(backtest_extra_cost_p95_pct as double) as backtest_extra_cost_p95_pct,
+        cast(backtest_saving_t_stat as double) as backtest_saving_t_stat
     from signals
 
 )

@@ -1,7 +1,7 @@
-"""What following the buyer's signal would have saved versus buying on a fixed schedule, per horizon."""
+"""What following the model's calls would have cost versus buying on a fixed schedule, per horizon, and its verdict."""
 
 
 def model(dbt, session):
     from zlcast.glue.fusion import procurement_backtest_table
 
-    return procurement_backtest_table(dbt.ref("ml_procurement_signal").df(), dbt.config.get("meta"))
+    return procurement_backtest_table(dbt.ref("ml_procurement_calls").df(), dbt.config.get("meta"))

@@ -2,13 +2,14 @@
 
 L1 meta (:mod:`zlcast.forecast.meta`: members -> weights -> predictions) -> L2 ensemble
 (:mod:`zlcast.forecast.ensemble`) -> final distribution (wide, prices) -> L3: Monte Carlo paths
-(:mod:`zlcast.risk.montecarlo`) and their scenarios, VaR backtest (:mod:`zlcast.risk.var`), buyer's signal and
-its backtest (:mod:`zlcast.risk.procurement`), driver attribution.
+(:mod:`zlcast.risk.montecarlo`) and their scenarios, VaR backtest (:mod:`zlcast.risk.var`), calibration of the
+whole distribution beside the walk (:mod:`zlcast.forecast.calibration`), the buyer's calls -> their backtest ->
+the published signal (:mod:`zlcast.risk.procurement`), driver attribution.
 
 Every step reads the tables of the steps before it and returns one table: what a later model needs is
-persisted by dbt (``ml_meta_members``, ``ml_meta_weights``, ``ml_monte_carlo``), never cached in the process, so
-any node can be rebuilt alone (``dbt build --select ml_meta``) and the order dbt runs them in does not matter.
-The package never imports dbt.
+persisted by dbt (``ml_meta_members``, ``ml_meta_weights``, ``ml_monte_carlo``, ``ml_procurement_calls``), never
+cached in the process, so any node can be rebuilt alone (``dbt build --select ml_meta``) and the order dbt runs
+them in does not matter. The package never imports dbt.
 """
 
 from __future__ import annotations
@@ -352,8 +353,51 @@ def var_backtest_table(var_forecasts: pd.DataFrame) -> pd.DataFrame:
     return var_backtest(v[["as_of_date", "horizon_days", "var95_loss", "var99_loss", "realized_loss"]])
 
 
-def procurement_signal_table(dist: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
-    """Buyer's signal (BUY NOW / WAIT / LADDER) with its reasoning for every forecast row, live and backtest."""
+def calibration_table(
+    dist: pd.DataFrame,
+    rw: pd.DataFrame,
+    features: pd.DataFrame,
+    targets: pd.DataFrame,
+    meta: Mapping[str, Any] | None,
+) -> pd.DataFrame:
+    """Scores of the whole distribution of the final forecast and of the EWMA walk, by group, on the same origins.
+
+    Origins: OOF rows of ``ml_forecast_distribution`` from ``eval_start`` that the walk (``ml_rw_ewma``, OOF)
+    and a realised target (``fct_zl_targets``) also have. Both models are scored on the h-day log-return
+    quantiles at the project's levels; the volatility groups use the EWMA daily vol at the origin (the
+    project's lambda, :func:`zlcast.forecast.baselines.ewma_sigma`). See
+    :func:`zlcast.forecast.calibration.calibration_scores`.
+    """
+    from zlcast.forecast.baselines import ewma_sigma
+    from zlcast.forecast.calibration import calibration_scores
+
+    project = project_from_meta(meta)
+    qcols = quantile_columns(project, "q")
+    keys = ["as_of_date", "horizon_days"]
+    d = as_datetime(dist, "as_of_date")
+    ens = d.loc[(d["split"] == "oof") & (d["as_of_date"] >= project.eval_start), [*keys, *qcols]]
+    ens = ens.assign(model=FINAL_MODEL)
+    r = as_datetime(rw, "as_of_date")
+    r = r[(r["split"] == "oof") & (r["as_of_date"] >= project.eval_start)].assign(quantile=r["quantile"].round(4))
+    walk = r.pivot_table(index=keys, columns="quantile", values="value", aggfunc="first")
+    walk = walk.reindex(columns=[round(q, 4) for q in project.quantiles])
+    walk.columns = qcols
+    walk = walk.reset_index().assign(model="rw_ewma")
+    t = as_datetime(targets, "trade_date").rename(columns={"trade_date": "as_of_date", "fwd_log_return": "actual"})
+    zl = zl_series(features)
+    vol = ewma_sigma(zl, project.ewma_lambda).rename("vol").reset_index()
+    vol = vol.rename(columns={"trade_date": "as_of_date"})
+    scored = pd.concat([ens, walk], ignore_index=True).astype({"horizon_days": "int64"})
+    scored = scored.merge(t[[*keys, "actual"]].astype({"horizon_days": "int64"}), on=keys).merge(vol, on="as_of_date")
+    return calibration_scores(scored, project.quantiles, reference="rw_ewma")
+
+
+def procurement_calls_table(dist: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """The model's call (BUY NOW / WAIT / LADDER) with its reasoning for every forecast row, live and backtest.
+
+    Columns: ``as_of_date, horizon_days, target_date, split, spot_close``, ``model_call``, the figures of
+    :func:`zlcast.risk.procurement.signal` and ``model_reason`` (the rule that fired).
+    """
     from zlcast.risk.procurement import signal
 
     project = project_from_meta(meta)
@@ -361,6 +405,7 @@ def procurement_signal_table(dist: pd.DataFrame, meta: Mapping[str, Any] | None)
     sig = signal(
         dist["spot_close"].to_numpy(), dist[pcols].to_numpy(), dist["horizon_days"].to_numpy(), project.quantiles
     )
+    sig = sig.rename(columns={"signal": "model_call", "reason": "model_reason"})
     return pd.concat(
         [
             dist[["as_of_date", "horizon_days", "target_date", "split", "spot_close"]].reset_index(drop=True),
@@ -370,20 +415,68 @@ def procurement_signal_table(dist: pd.DataFrame, meta: Mapping[str, Any] | None)
     )
 
 
-def procurement_backtest_table(signals: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
-    """Following the buyer's signal versus buying on a fixed schedule, per horizon, from ``eval_start``."""
-    from zlcast.risk.procurement import backtest_signal
-
-    project = project_from_meta(meta)
-    s = as_datetime(signals, "as_of_date")
-    hist = s[(s["split"] == "oof") & (s["as_of_date"] >= project.eval_start)]
-    backtests = []
+def _call_history(calls: pd.DataFrame, eval_start: pd.Timestamp) -> dict[int, pd.DataFrame]:
+    """Per horizon, the backtest's history of calls: OOF rows from ``eval_start`` (``as_of_date, spot, signal``)."""
+    s = as_datetime(calls, "as_of_date")
+    hist = s[(s["split"] == "oof") & (s["as_of_date"] >= eval_start)]
+    out = {}
     for key, g in hist.groupby("horizon_days"):
         h = int(key)  # type: ignore[arg-type]  # group keys of an integer column
-        g = g.sort_values("as_of_date").rename(columns={"spot_close": "spot"})
-        if len(g) > h:
-            backtests.append(backtest_signal(g[["as_of_date", "spot", "signal"]].reset_index(drop=True), h))
-    return pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame()
+        g = g.sort_values("as_of_date").rename(columns={"spot_close": "spot", "model_call": "signal"})
+        out[h] = g[["as_of_date", "spot", "signal"]].reset_index(drop=True)
+    return out
+
+
+def procurement_backtest_table(calls: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Following the model's calls versus buying on a fixed schedule, per horizon, from ``eval_start``.
+
+    One row per horizon with enough history (:func:`zlcast.risk.procurement.backtest_signal`): average prices,
+    the distribution of the per-decision extra cost, and the verdict (``edge`` / ``no_edge``).
+    """
+    from zlcast.risk.procurement import BACKTEST_COLUMNS, backtest_signal
+
+    project = project_from_meta(meta)
+    backtests = [backtest_signal(g, h) for h, g in _call_history(calls, project.eval_start).items() if len(g) > h]
+    return pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame(columns=list(BACKTEST_COLUMNS))
+
+
+#: Backtest figures carried onto every row of ``ml_procurement_signal`` (``backtest_`` + name).
+_VERDICT_FIGURES = ("n_decisions", "extra_cost_mean_pct", "extra_cost_p95_pct", "saving_t_stat")
+
+
+def procurement_signal_table(
+    calls: pd.DataFrame, backtest: pd.DataFrame, meta: Mapping[str, Any] | None
+) -> pd.DataFrame:
+    """The published buyer's signal: the model's call where its backtest shows an edge, else NO EDGE.
+
+    Each OOF row is judged on the backtest as it stood at its as_of_date: the decisions of the horizon's backtest
+    (OOF rows from ``eval_start``, every h sessions) whose last purchase day precedes the as_of_date
+    (:func:`zlcast.risk.procurement.causal_verdicts`); a live row on the whole backtest (``backtest``, the table
+    of ``ml_procurement_backtest``), whose decisions all completed before it. Columns: those of
+    :func:`procurement_calls_table`, ``signal``, ``reason``, ``backtest_verdict`` and ``backtest_n_decisions``,
+    ``backtest_extra_cost_mean_pct``, ``backtest_extra_cost_p95_pct``, ``backtest_saving_t_stat``.
+    """
+    from zlcast.risk.procurement import causal_verdicts, decision_outcomes, publish_signal
+
+    project = project_from_meta(meta)
+    c = as_datetime(calls, "as_of_date").reset_index(drop=True)
+    history = _call_history(c, project.eval_start)
+    whole = backtest.set_index("horizon_days") if len(backtest) else pd.DataFrame()
+    columns = ["verdict", "verdict_reason", *_VERDICT_FIGURES]
+    empty = pd.DataFrame({"as_of_date": pd.to_datetime([]), "spot": [], "signal": []})
+    verdicts = []
+    for key, rows in c.groupby("horizon_days"):
+        h = int(key)  # type: ignore[arg-type]  # group keys of an integer column
+        decisions = decision_outcomes(history.get(h, empty), h)
+        v = causal_verdicts(decisions, rows["as_of_date"], h)[columns].set_index(rows.index)
+        live = rows.index[rows["split"] == "live"]
+        if len(live) and h in whole.index:  # the published backtest (the same decisions, all completed before)
+            v.loc[live, columns] = [whole.loc[h, f] for f in columns]
+        verdicts.append(v)
+    v = pd.concat(verdicts).reindex(c.index)
+    published = publish_signal(c["model_call"], c["model_reason"], v["verdict"], v["verdict_reason"])
+    out = pd.concat([c, published, v[["verdict", *_VERDICT_FIGURES]].add_prefix("backtest_")], axis=1)
+    return out.astype({"backtest_n_decisions": "int64"})
 
 
 def attribution_table(

@@ -21,19 +21,61 @@ Rules (:class:`ProcurementThresholds`, evaluated in this order):
    min_saving_pct``;
 3. otherwise ``LADDER``: buy ``ladder_now_fraction`` now and the rest in
    ``ladder_slices`` equal slices spread over the horizon.
+
+The call earns its place only where its causal backtest shows an edge
+(:func:`backtest_signal`, :func:`edge_verdict`, :func:`causal_verdicts`): decisions
+every ``h`` sessions, each buying one unit by day ``i + h``; ``extra_cost_pct`` of a
+decision is what following the call paid above the fixed schedule (buying at the
+decision day's spot), in % of that spot (negative = the call bought cheaper). The
+backtest shows an **edge** only when, over the decisions whose outcome is known,
+
+1. there are at least ``min_backtest_decisions`` (default 20) of them;
+2. the mean saving is positive and not luck: ``t = mean_saving / (std / sqrt(n))``
+   ``>= min_saving_t_stat`` (default 2, about a one-sided 2.5% test; decisions do not
+   overlap, so their outcomes are close to independent);
+3. the tail stays within the buyer's stated risk appetite: the 95th percentile of
+   ``extra_cost_pct`` is at most the risk budget at that horizon,
+   ``100 * risk_budget_pct(h)`` -- the same 95th-percentile extra cost of waiting that
+   rule 1 above promises to respect, now measured on realised outcomes.
+
+Otherwise the published signal is :data:`NO_EDGE` ("buy on schedule") with the
+backtest's figures as its reason (:func:`publish_signal`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUY_NOW", "LADDER", "LEVELS", "WAIT", "ProcurementThresholds", "backtest_signal", "signal"]
+__all__ = [
+    "BACKTEST_COLUMNS",
+    "BUY_NOW",
+    "EDGE",
+    "LADDER",
+    "LEVELS",
+    "NO_EDGE",
+    "NO_EDGE_VERDICT",
+    "VERDICT_COLUMNS",
+    "WAIT",
+    "ProcurementThresholds",
+    "backtest_signal",
+    "causal_verdicts",
+    "cost_summary",
+    "decision_outcomes",
+    "edge_verdict",
+    "publish_signal",
+    "signal",
+]
 
 BUY_NOW, WAIT, LADDER = "BUY NOW", "WAIT", "LADDER"
+#: The published signal where the backtest shows no edge.
+NO_EDGE = "NO EDGE: BUY ON SCHEDULE"
+#: Backtest verdicts.
+EDGE, NO_EDGE_VERDICT = "edge", "no_edge"
 #: Default quantile levels of the forecast.
 LEVELS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
@@ -61,6 +103,10 @@ class ProcurementThresholds:
         Share of the volume bought at once under LADDER (default 1/3).
     ladder_slices : int
         Equal slices of the remainder under LADDER, spread over the horizon (default 2).
+    min_backtest_decisions : int
+        The backtest shows an edge only with at least this many decisions of known outcome (default 20).
+    min_saving_t_stat : float
+        ... and a t-statistic of the mean saving of at least this (default 2.0).
     """
 
     buy_now_p_lower: float = 0.40
@@ -69,6 +115,8 @@ class ProcurementThresholds:
     min_saving_pct: float = 0.005
     ladder_now_fraction: float = 1.0 / 3.0
     ladder_slices: int = 2
+    min_backtest_decisions: int = 20
+    min_saving_t_stat: float = 2.0
 
     def risk_budget_pct(self, horizon_days: np.ndarray | int) -> np.ndarray:
         """Risk budget for the 95th-percentile rise at ``horizon_days`` (fraction of spot)."""
@@ -163,10 +211,55 @@ def signal(
     )
 
 
-def backtest_signal(
+#: Columns of :func:`decision_outcomes`.
+DECISION_COLUMNS: tuple[str, ...] = (
+    "as_of_date",
+    "outcome_date",
+    "call",
+    "price_schedule",
+    "price_signal",
+    "extra_cost_pct",
+)
+#: Columns of :func:`backtest_signal`.
+BACKTEST_COLUMNS: tuple[str, ...] = (
+    "horizon_days",
+    "n_decisions",
+    "n_buy_now",
+    "n_wait",
+    "n_ladder",
+    "start",
+    "end",
+    "avg_price_signal",
+    "avg_price_schedule",
+    "saving",
+    "saving_pct",
+    "extra_cost_mean_pct",
+    "extra_cost_std_pct",
+    "extra_cost_p95_pct",
+    "extra_cost_worst_pct",
+    "share_cheaper",
+    "share_dearer",
+    "saving_t_stat",
+    "risk_budget_pct",
+    "verdict",
+    "verdict_reason",
+)
+#: Columns of :func:`causal_verdicts`.
+VERDICT_COLUMNS: tuple[str, ...] = (
+    "as_of_date",
+    "verdict",
+    "verdict_reason",
+    "n_decisions",
+    "extra_cost_mean_pct",
+    "extra_cost_p95_pct",
+    "saving_t_stat",
+)
+
+
+def decision_outcomes(
     history: pd.DataFrame, horizon: int, thresholds: ProcurementThresholds = ProcurementThresholds()
 ) -> pd.DataFrame:
-    """Causal backtest of following the signal versus buying on a fixed schedule.
+    """What following the call cost against the fixed schedule, per decision.
 
     Rule: ``history`` has one row per trading day (``as_of_date, spot, signal``,
     sorted by date; ``signal`` from :func:`signal` at horizon ``horizon``, i.e.
@@ -193,49 +286,257 @@ def backtest_signal(
     Returns
     -------
     pandas.DataFrame
-        One row: ``horizon_days, n_decisions, n_buy_now, n_wait, n_ladder, start, end,
-        avg_price_signal, avg_price_schedule`` (US cents/lb per unit), ``saving``
-        (``schedule - signal``, positive = the signal bought cheaper) and
-        ``saving_pct`` (% of the schedule's average price).
+        Columns :data:`DECISION_COLUMNS`, one row per decision: its date, ``outcome_date`` (day ``i + h``, the
+        last purchase: the outcome is known at its close), the call, the prices paid per unit (US cents/lb) and
+        ``extra_cost_pct = (price_signal - price_schedule) / price_schedule * 100``.
     """
     h = int(horizon)
     if h < 1:
         raise ValueError("horizon must be >= 1")
     hist = history.sort_values("as_of_date").reset_index(drop=True)
     spot = hist["spot"].to_numpy(dtype="float64")
-    decisions = np.arange(0, len(hist) - h, h)
-    unknown = set(hist["signal"].iloc[decisions]) - {BUY_NOW, WAIT, LADDER}
+    decisions = np.arange(0, max(len(hist) - h, 0), h)
+    labels = hist["signal"].iloc[decisions].to_numpy()
+    unknown = set(labels.tolist()) - {BUY_NOW, WAIT, LADDER}
     if unknown:
         raise ValueError(f"unknown signals {sorted(unknown)}")
     f_now, k = thresholds.ladder_now_fraction, thresholds.ladder_slices
     slice_days = np.ceil(h * np.arange(1, k + 1) / k).astype(int)
-    cost_signal = cost_schedule = 0.0
-    labels = hist["signal"].iloc[decisions].to_numpy()
-    for i, lab in zip(decisions, labels):
-        cost_schedule += spot[i]
-        if lab == BUY_NOW:
-            cost_signal += spot[i]
-        elif lab == WAIT:
-            cost_signal += spot[i + h]
-        else:
-            cost_signal += f_now * spot[i] + (1.0 - f_now) * spot[i + slice_days].mean()
-    n = decisions.size
-    avg_sig = cost_signal / n if n else np.nan
-    avg_sch = cost_schedule / n if n else np.nan
-    return pd.DataFrame(
+    paid = np.array(
         [
-            {
-                "horizon_days": h,
-                "n_decisions": n,
-                "n_buy_now": int(np.sum(labels == BUY_NOW)),
-                "n_wait": int(np.sum(labels == WAIT)),
-                "n_ladder": int(np.sum(labels == LADDER)),
-                "start": hist["as_of_date"].iloc[0] if n else None,
-                "end": hist["as_of_date"].iloc[decisions[-1] + h] if n else None,
-                "avg_price_signal": avg_sig,
-                "avg_price_schedule": avg_sch,
-                "saving": avg_sch - avg_sig,
-                "saving_pct": (avg_sch - avg_sig) / avg_sch * 100.0 if n else np.nan,
-            }
-        ]
+            spot[i]
+            if lab == BUY_NOW
+            else spot[i + h]
+            if lab == WAIT
+            else f_now * spot[i] + (1.0 - f_now) * spot[i + slice_days].mean()
+            for i, lab in zip(decisions, labels)
+        ],
+        dtype="float64",
+    )
+    schedule = spot[decisions]
+    return pd.DataFrame(
+        {
+            "as_of_date": hist["as_of_date"].to_numpy()[decisions],
+            "outcome_date": hist["as_of_date"].to_numpy()[decisions + h],
+            "call": labels.astype(object),
+            "price_schedule": schedule,
+            "price_signal": paid,
+            "extra_cost_pct": (paid - schedule) / schedule * 100.0,
+        },
+        columns=list(DECISION_COLUMNS),
+    )
+
+
+def cost_summary(extra_cost_pct: np.ndarray) -> dict[str, float]:
+    """Mean, spread and tail of the extra cost of following the call, over decisions.
+
+    Parameters
+    ----------
+    extra_cost_pct : numpy.ndarray
+        Per decision, % of the schedule's price (positive = the call paid more).
+
+    Returns
+    -------
+    dict
+        ``n_decisions``; ``extra_cost_mean_pct``, ``extra_cost_std_pct`` (sample std, ddof 1),
+        ``extra_cost_p95_pct`` (95th percentile, linear interpolation: how much more than the schedule in the
+        bad cases), ``extra_cost_worst_pct`` (maximum); ``share_cheaper`` / ``share_dearer`` (fractions of
+        decisions where the call paid less / more than the schedule); ``saving_t_stat`` = ``-mean / (std /
+        sqrt(n))`` (NaN when ``n < 2`` or every decision cost the same). NaN statistics when empty.
+    """
+    x = np.asarray(extra_cost_pct, dtype="float64")
+    n = x.size
+    if n == 0:
+        keys = ("mean", "std", "p95", "worst")
+        nan = float("nan")
+        return {
+            "n_decisions": 0,
+            **{f"extra_cost_{k}_pct": nan for k in keys},
+            "share_cheaper": nan,
+            "share_dearer": nan,
+            "saving_t_stat": nan,
+        }
+    std = float(np.std(x, ddof=1)) if n > 1 else float("nan")
+    mean = float(np.mean(x))
+    return {
+        "n_decisions": n,
+        "extra_cost_mean_pct": mean,
+        "extra_cost_std_pct": std,
+        "extra_cost_p95_pct": float(np.quantile(x, 0.95)),
+        "extra_cost_worst_pct": float(np.max(x)),
+        "share_cheaper": float(np.mean(x < 0)),
+        "share_dearer": float(np.mean(x > 0)),
+        "saving_t_stat": -mean / (std / np.sqrt(n)) if n > 1 and std > 0 else float("nan"),
+    }
+
+
+def edge_verdict(
+    summary: dict[str, float], horizon: int, thresholds: ProcurementThresholds = ProcurementThresholds()
+) -> tuple[str, str]:
+    """Whether a backtest summary shows an edge, and why (see the module docstring for the rule).
+
+    Parameters
+    ----------
+    summary : dict
+        From :func:`cost_summary`.
+    horizon : int
+        Sets the tail budget ``100 * risk_budget_pct(horizon)`` (% of price).
+    thresholds : ProcurementThresholds
+
+    Returns
+    -------
+    tuple of str
+        (:data:`EDGE` or :data:`NO_EDGE_VERDICT`, a sentence with the figures).
+    """
+    t = thresholds
+    n = int(summary["n_decisions"])
+    mean, p95, worst = summary["extra_cost_mean_pct"], summary["extra_cost_p95_pct"], summary["extra_cost_worst_pct"]
+    tstat = summary["saving_t_stat"]
+    budget = float(t.risk_budget_pct(horizon)) * 100.0
+    tail = f"p95 {p95:+.2f}%, worst {worst:+.2f}%"
+    t_text = "n/a" if not np.isfinite(tstat) else f"{tstat:.1f}"
+    if n < t.min_backtest_decisions:
+        known = "no backtest decision" if n == 0 else f"only {n} backtest decision{'s' if n > 1 else ''}"
+        return NO_EDGE_VERDICT, (
+            f"{known} with a known outcome ({t.min_backtest_decisions} needed); no edge: buy on schedule"
+        )
+    if not mean < 0:
+        return NO_EDGE_VERDICT, (
+            f"following the model cost {mean:+.2f}% of the price on average over {n} decisions "
+            f"(t = {t_text}; {tail}); no edge: buy on schedule"
+        )
+    if not (np.isfinite(tstat) and tstat >= t.min_saving_t_stat):
+        return NO_EDGE_VERDICT, (
+            f"following the model saved {-mean:.2f}% of the price on average over {n} decisions, not reliably "
+            f"(t = {t_text} < {t.min_saving_t_stat:.1f}; {tail}); no edge: buy on schedule"
+        )
+    if p95 > budget:
+        return NO_EDGE_VERDICT, (
+            f"following the model saved {-mean:.2f}% of the price on average over {n} decisions "
+            f"(t = {t_text}) but its {tail} exceeds the risk budget {budget:.1f}%; no edge: buy on schedule"
+        )
+    return EDGE, (
+        f"backtest edge: following the model saved {-mean:.2f}% of the price on average over {n} decisions "
+        f"(t = {t_text}; {tail}, within the risk budget {budget:.1f}%)"
+    )
+
+
+def backtest_signal(
+    history: pd.DataFrame, horizon: int, thresholds: ProcurementThresholds = ProcurementThresholds()
+) -> pd.DataFrame:
+    """Causal backtest of following the signal versus buying on a fixed schedule, with its verdict.
+
+    Decisions and prices as in :func:`decision_outcomes`; the verdict as in :func:`edge_verdict`.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``as_of_date, spot, signal``.
+    horizon : int
+        ``h`` in trading days (rows).
+    thresholds : ProcurementThresholds
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row, columns :data:`BACKTEST_COLUMNS`: ``horizon_days, n_decisions, n_buy_now, n_wait, n_ladder,
+        start, end, avg_price_signal, avg_price_schedule`` (US cents/lb per unit), ``saving`` (``schedule -
+        signal``, positive = the signal bought cheaper), ``saving_pct`` (% of the schedule's average price), the
+        per-decision distribution of :func:`cost_summary`, ``risk_budget_pct`` (the tail budget, % of price),
+        ``verdict`` and ``verdict_reason``.
+    """
+    h = int(horizon)
+    d = decision_outcomes(history, h, thresholds)
+    n = len(d)
+    labels = d["call"].to_numpy()
+    avg_sig = float(d["price_signal"].mean()) if n else np.nan
+    avg_sch = float(d["price_schedule"].mean()) if n else np.nan
+    summary = cost_summary(d["extra_cost_pct"].to_numpy())
+    verdict, reason = edge_verdict(summary, h, thresholds)
+    hist = history.sort_values("as_of_date")
+    row = {
+        "horizon_days": h,
+        "n_decisions": n,
+        "n_buy_now": int(np.sum(labels == BUY_NOW)),
+        "n_wait": int(np.sum(labels == WAIT)),
+        "n_ladder": int(np.sum(labels == LADDER)),
+        "start": hist["as_of_date"].iloc[0] if n else None,
+        "end": d["outcome_date"].iloc[-1] if n else None,
+        "avg_price_signal": avg_sig,
+        "avg_price_schedule": avg_sch,
+        "saving": avg_sch - avg_sig,
+        "saving_pct": (avg_sch - avg_sig) / avg_sch * 100.0 if n else np.nan,
+        **summary,
+        "risk_budget_pct": float(thresholds.risk_budget_pct(h)) * 100.0,
+        "verdict": verdict,
+        "verdict_reason": reason,
+    }
+    return pd.DataFrame([row], columns=list(BACKTEST_COLUMNS))
+
+
+def causal_verdicts(
+    decisions: pd.DataFrame,
+    dates: pd.Series | np.ndarray,
+    horizon: int,
+    thresholds: ProcurementThresholds = ProcurementThresholds(),
+) -> pd.DataFrame:
+    """The backtest verdict as it stood at each date: only decisions whose outcome was known before it.
+
+    Parameters
+    ----------
+    decisions : pandas.DataFrame
+        From :func:`decision_outcomes` (``outcome_date``, ``extra_cost_pct``).
+    dates : pandas.Series or numpy.ndarray
+        As-of dates to judge.
+    horizon : int
+    thresholds : ProcurementThresholds
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`VERDICT_COLUMNS`, one row per date (in the given order): the verdict and reason of
+        :func:`edge_verdict` and the summary figures over the decisions with ``outcome_date < as_of_date``
+        (strictly before: no decision completing on or after the date is used).
+    """
+    d = decisions.sort_values("outcome_date")
+    ends = pd.to_datetime(d["outcome_date"]).to_numpy(dtype="datetime64[ns]")
+    costs = d["extra_cost_pct"].to_numpy(dtype="float64")
+    at = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]")
+    known = np.searchsorted(ends, at, side="left")
+    cache: dict[int, dict[str, Any]] = {}
+    rows = []
+    for date, k in zip(at, known):
+        if int(k) not in cache:
+            summary = cost_summary(costs[: int(k)])
+            verdict, reason = edge_verdict(summary, horizon, thresholds)
+            cache[int(k)] = {**summary, "verdict": verdict, "verdict_reason": reason}
+        rows.append({"as_of_date": date, **cache[int(k)]})
+    return pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
+
+
+def publish_signal(
+    model_call: pd.Series, model_reason: pd.Series, verdict: pd.Series, verdict_reason: pd.Series
+) -> pd.DataFrame:
+    """The published signal: the model's call where its backtest shows an edge, :data:`NO_EDGE` otherwise.
+
+    Parameters
+    ----------
+    model_call, model_reason : pandas.Series
+        BUY NOW / WAIT / LADDER per row and the rule that fired (:func:`signal`).
+    verdict, verdict_reason : pandas.Series
+        Per row, from :func:`causal_verdicts` (or the whole backtest, for live rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``signal`` and ``reason`` aligned with ``model_call``: with an edge, the call and ``"<model_reason>;
+        <verdict_reason>"``; without, :data:`NO_EDGE` and the verdict's sentence (the backtest's figures).
+    """
+    edge = verdict.to_numpy() == EDGE
+    reasons = [
+        f"{m}; {v}" if e else str(v) for e, m, v in zip(edge, model_reason.to_numpy(), verdict_reason.to_numpy())
+    ]
+    return pd.DataFrame(
+        {"signal": np.where(edge, model_call.to_numpy(), NO_EDGE).astype(object), "reason": reasons},
+        index=model_call.index,
     )

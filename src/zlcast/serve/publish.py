@@ -108,6 +108,7 @@ DEFAULT_TABLES: tuple[str, ...] = (
     "fct_model_evaluation",
     "zl_forecast",
     "zl_forecast_backtest",
+    "zl_forecast_calibration",
     "zl_risk_scenarios",
     "zl_risk_paths",
     "zl_var_backtest",

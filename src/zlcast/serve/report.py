@@ -7,7 +7,10 @@ base64, so the file can be mailed) plus the PNG files:
 2. backtest coverage of [P10, P90] over time (rolling 120 origins) per horizon, against the 80% target;
 3. VaR exceedances: realised 20-day losses of a long position against the backtest VaR95;
 4. bucket attribution of the latest forecast's median (US cents/lb);
-5. procurement signal history at 20 days, over the price.
+5. buyer's signal history at 20 days over the price: the model's calls and the days the published signal said NO EDGE;
+6. coverage of [P10, P90] by calendar half-year, the final forecast beside the EWMA random walk, per horizon
+   (``zl_forecast_calibration``), against the 80% target;
+7. PIT histograms of both models per horizon (flat at 10% per bin when calibrated).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+
+from zlcast.risk.procurement import NO_EDGE
 
 SIGNAL_COLORS = {"BUY NOW": "tab:red", "WAIT": "tab:green", "LADDER": "tab:orange"}
 
@@ -105,17 +110,83 @@ def attribution_chart(attr: pd.DataFrame, path: Path) -> Path:
 
 
 def signal_chart(signals: pd.DataFrame, path: Path, horizon: int = 20) -> Path:
-    """Procurement signal history at one horizon, coloured over the spot price."""
+    """Buyer's signal history at one horizon over the spot price: the model's calls, and where it was published.
+
+    Dots: the model's call (``model_call``) per day; the grey strip at the bottom marks the days whose published
+    signal was NO EDGE: BUY ON SCHEDULE (the backtest, as it stood that day, showed no edge).
+    """
     g = signals[signals["horizon_days"] == horizon].sort_values("as_of_date")
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
     ax.plot(g["as_of_date"], g["spot_close"], color="black", lw=0.8)
     for label, color in SIGNAL_COLORS.items():
-        s = g[g["signal"] == label]
-        ax.scatter(s["as_of_date"], s["spot_close"], color=color, s=6, label=f"{label} ({len(s)})")
-    ax.set_title(f"Buyer's signal at {horizon} sessions")
+        s = g[g["model_call"] == label]
+        ax.scatter(s["as_of_date"], s["spot_close"], color=color, s=6, label=f"model: {label} ({len(s)})")
+    no_edge = (g["signal"] == NO_EDGE).to_numpy()
+    ax.fill_between(
+        g["as_of_date"],
+        0,
+        0.04,
+        where=no_edge,
+        step="mid",
+        color="tab:gray",
+        alpha=0.6,
+        transform=ax.get_xaxis_transform(),
+        label=f"published: {NO_EDGE} ({int(no_edge.sum())} of {len(g)} days)",
+    )
+    last = g.iloc[-1] if len(g) else None
+    verdict = f"\nlatest: {last['reason'][:110]}" if last is not None else ""
+    ax.set_title(f"Buyer's signal at {horizon} sessions{verdict}", fontsize=9)
     ax.set_ylabel("US cents/lb")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+#: Display names and colours of the models of ``zl_forecast_calibration``.
+CALIBRATION_MODELS = {"zl_ensemble": ("final forecast", "tab:blue"), "rw_ewma": ("random walk, EWMA vol", "tab:gray")}
+
+
+def calibration_coverage_chart(cal: pd.DataFrame, path: Path) -> Path:
+    """Coverage of [P10, P90] per calendar half-year, both models, one panel per horizon, with the 80% target."""
+    half = cal[cal["group_kind"] == "half_year"]
+    horizons = sorted(half["horizon_days"].unique())
+    fig, axes = plt.subplots(1, max(len(horizons), 1), figsize=(11, 3.8), sharey=True, squeeze=False)
+    for ax, h in zip(axes[0], horizons):
+        for model, (label, color) in CALIBRATION_MODELS.items():
+            g = half[(half["horizon_days"] == h) & (half["model"] == model)].sort_values("group_label")
+            overall = cal[(cal["group_kind"] == "overall") & (cal["horizon_days"] == h) & (cal["model"] == model)]
+            total = f" ({overall['coverage80'].iloc[0]:.0%} overall)" if len(overall) else ""
+            ax.plot(g["group_label"], g["coverage80"], marker="o", lw=1.2, color=color, label=label + total)
+        ax.axhline(0.8, color="black", ls="--", lw=1, label="target 80%")
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"{h} sessions", fontsize=10)
+        ax.tick_params(axis="x", labelrotation=90, labelsize=7)
+        ax.legend(fontsize=7, loc="lower right")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("share inside [P10, P90]")
+    fig.suptitle("Coverage of the 80% band by half-year of the origin", fontsize=11)
+    return _save(fig, path)
+
+
+def pit_chart(cal: pd.DataFrame, path: Path) -> Path:
+    """PIT histograms (share of outcomes per tenth of the forecast distribution) of both models per horizon."""
+    pit = cal[cal["group_kind"] == "pit_bin"]
+    horizons = sorted(pit["horizon_days"].unique())
+    fig, axes = plt.subplots(1, max(len(horizons), 1), figsize=(11, 3.4), sharey=True, squeeze=False)
+    width = 0.04
+    for ax, h in zip(axes[0], horizons):
+        for k, (model, (label, color)) in enumerate(CALIBRATION_MODELS.items()):
+            g = pit[(pit["horizon_days"] == h) & (pit["model"] == model)].sort_values("group_lower")
+            centre = (g["group_lower"] + g["group_upper"]) / 2 + (k - 0.5) * width
+            ax.bar(centre, g["pit_share"], width=width, color=color, label=label)
+        ax.axhline(0.1, color="black", ls="--", lw=1, label="calibrated (10%)")
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{h} sessions", fontsize=10)
+        ax.set_xlabel("PIT (where the outcome fell in the forecast distribution)", fontsize=7)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("share of outcomes")
+    fig.suptitle("PIT histograms, out of fold (U shape: bands too narrow; hump: too wide)", fontsize=11)
     return _save(fig, path)
 
 
@@ -158,13 +229,44 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Path:
             ),
         ),
     ]
+    calibration = _q(con, "select * from zl_forecast_calibration")
+    procurement = _q(
+        con,
+        """select horizon_days, n_decisions, n_buy_now, n_wait, n_ladder, saving_pct, extra_cost_mean_pct,
+                  extra_cost_std_pct, extra_cost_p95_pct, extra_cost_worst_pct, share_cheaper, saving_t_stat, verdict
+           from zl_procurement_backtest order by horizon_days""",
+    )
+    charts += [
+        ("Calibration by half-year", calibration_coverage_chart(calibration, out_dir / "calibration_coverage.png")),
+        ("PIT histograms", pit_chart(calibration, out_dir / "calibration_pit.png")),
+    ]
+    overall = calibration[calibration["group_kind"] == "overall"]
     tables = [
         ("Forecast (US cents/lb)", forecast),
+        (
+            "Calibration of the whole distribution (out of fold; scores in log-price units)",
+            overall[
+                [
+                    "model",
+                    "horizon_days",
+                    "n_origins",
+                    "pinball_10_50_90",
+                    "skill_vs_rw_10_50_90",
+                    "crps_approx",
+                    "skill_vs_rw",
+                    "coverage80",
+                    "coverage90",
+                    "winkler80",
+                    "winkler90",
+                ]
+            ].sort_values(["horizon_days", "model"]),
+        ),
         (
             "Model evaluation (out of fold)",
             _q(con, "select * from fct_model_evaluation order by horizon_days, skill_vs_rw desc"),
         ),
         ("VaR backtest", _q(con, "select * from zl_var_backtest")),
+        ("Buyer's signal backtest (following the model versus a fixed schedule)", procurement),
     ]
     parts = [
         f"<h1>ZL soybean-oil forecast, as of {as_of:%Y-%m-%d}</h1>",

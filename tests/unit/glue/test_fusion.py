@@ -1,4 +1,4 @@
-"""The chain above L0 (meta -> ensemble -> distribution -> procurement, attribution) taken as a whole.
+"""The chain above L0 (meta -> ensemble -> distribution -> calls -> backtest -> signal, attribution) as a whole.
 
 Each layer has its own causality tests; this one checks the chain the marts run: prices realised after a date
 ``d`` leave every published row of an as_of_date ``<= d`` unchanged.
@@ -12,14 +12,18 @@ import pytest
 from forecast_synth import synthetic_targets, synthetic_zl
 
 from zlcast.forecast.baselines import ewma_sigma, normal_quantiles, rw_ewma_quantiles
+from zlcast.forecast.evaluation import evaluate
 from zlcast.forecast.frames import estimate_target_dates, long_predictions
 from zlcast.glue.fusion import (
     attribution_table,
+    calibration_table,
     distribution_table,
     ensemble_table,
     meta_members_table,
     meta_table,
     meta_weights_table,
+    procurement_backtest_table,
+    procurement_calls_table,
     procurement_signal_table,
     var_backtest_table,
     var_forecasts_table,
@@ -82,7 +86,8 @@ def _chain(zl: pd.DataFrame) -> dict[str, pd.DataFrame]:
     preds = meta_table(members, weights, features, targets, META)
     final = ensemble_table(preds, l0, features, targets, META)
     dist = distribution_table(final, features, META)
-    signals = procurement_signal_table(dist, META)
+    calls = procurement_calls_table(dist, META)
+    signals = procurement_signal_table(calls, procurement_backtest_table(calls, META), META)
     attr = attribution_table(members, preds, weights, features, final, META)
     return {"meta": preds, "ensemble": final, "distribution": dist, "signal": signals, "attribution": attr}
 
@@ -142,3 +147,53 @@ def test_var_forecasts_of_a_daily_run_equal_a_full_recomputation(base) -> None: 
     pd.testing.assert_frame_equal(merged, full.sort_values(["as_of_date", "horizon_days"]).reset_index(drop=True))
     stats = var_backtest_table(merged)
     assert set(stats["level"]) == {0.95, 0.99} and (stats["n_obs"] > 0).all()
+
+
+def test_calibration_scores_the_final_forecast_and_the_walk_on_the_same_scored_origins(base) -> None:  # type: ignore[no-untyped-def]
+    zl, tables = base
+    targets = synthetic_targets(zl, H)
+    features = pd.DataFrame(
+        {"trade_date": zl["trade_date"], "is_valid_origin": True, "core__zl_log_close": zl["log_close"]}
+    )
+    rw = rw_ewma_quantiles(zl, H, LEVELS)
+    cal = calibration_table(tables["distribution"], rw, features, targets, META)
+    overall = cal[cal["group_kind"] == "overall"].set_index(["model", "horizon_days"])
+    assert set(overall.index) == {(m, h) for m in ("zl_ensemble", "rw_ewma") for h in H}
+    assert (overall.loc["rw_ewma", "skill_vs_rw"] == 0).all()
+    assert (overall["period_start"] >= pd.Timestamp(META["forecast"]["eval_start"])).all()
+    # the headline columns reproduce the evaluation of the same rows (ml_model_evaluation's protocol)
+    final = tables["ensemble"]
+    final = final[(final["split"] == "oof") & (final["as_of_date"] >= pd.Timestamp(META["forecast"]["eval_start"]))]
+    ev = evaluate(final, targets, rw).set_index("horizon_days")
+    for h in H:
+        assert overall.loc[("zl_ensemble", h), "pinball_10_50_90"] == pytest.approx(ev.loc[h, "pinball"])
+        assert overall.loc[("zl_ensemble", h), "skill_vs_rw_10_50_90"] == pytest.approx(ev.loc[h, "skill_vs_rw"])
+        assert overall.loc[("zl_ensemble", h), "coverage80"] == pytest.approx(ev.loc[h, "coverage80"])
+        assert overall.loc[("zl_ensemble", h), "n_origins"] == ev.loc[h, "n_origins"]
+
+
+def test_published_signal_rows_carry_their_causal_verdict_and_live_rows_the_whole_backtest(base) -> None:  # type: ignore[no-untyped-def]
+    _, tables = base
+    dist = tables["distribution"]
+    calls = procurement_calls_table(dist, META)
+    backtest = procurement_backtest_table(calls, META)
+    signals = tables["signal"]
+    assert set(backtest["horizon_days"]) == set(H)
+    assert (signals["model_call"] == calls["model_call"]).all()
+    edge = signals["backtest_verdict"] == "edge"
+    assert (signals.loc[edge, "signal"] == signals.loc[edge, "model_call"]).all()
+    assert (signals.loc[~edge, "signal"] == "NO EDGE: BUY ON SCHEDULE").all()
+    assert signals.loc[~edge, "reason"].str.endswith("no edge: buy on schedule").all()
+    eval_start = pd.Timestamp(META["forecast"]["eval_start"])
+    oof = signals[signals["split"] == "oof"]
+    assert (oof.loc[oof["as_of_date"] <= eval_start, "backtest_n_decisions"] == 0).all()
+    live = signals[signals["split"] == "live"].set_index("horizon_days")
+    whole = backtest.set_index("horizon_days")
+    for h in H:
+        rows = live.loc[[h]]
+        assert (rows["backtest_verdict"] == whole.loc[h, "verdict"]).all()
+        assert (rows["backtest_n_decisions"] == whole.loc[h, "n_decisions"]).all()
+        assert rows["backtest_extra_cost_mean_pct"].iloc[0] == pytest.approx(whole.loc[h, "extra_cost_mean_pct"])
+        # the last OOF row already knew every decision but those completing on or after its date
+        last = oof[oof["horizon_days"] == h].sort_values("as_of_date").iloc[-1]
+        assert 0 < last["backtest_n_decisions"] <= whole.loc[h, "n_decisions"]

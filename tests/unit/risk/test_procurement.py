@@ -1,4 +1,4 @@
-"""Buyer's procurement signal: threshold boundaries and the causal backtest arithmetic."""
+"""Buyer's procurement signal: threshold boundaries, the causal backtest arithmetic and its edge verdict."""
 
 from __future__ import annotations
 
@@ -9,12 +9,21 @@ import pandas as pd
 import pytest
 
 from zlcast.risk.procurement import (
+    BACKTEST_COLUMNS,
     BUY_NOW,
+    EDGE,
     LADDER,
     LEVELS,
+    NO_EDGE,
+    NO_EDGE_VERDICT,
     WAIT,
     ProcurementThresholds,
     backtest_signal,
+    causal_verdicts,
+    cost_summary,
+    decision_outcomes,
+    edge_verdict,
+    publish_signal,
     signal,
 )
 
@@ -141,3 +150,132 @@ def test_backtest_ignores_signals_of_non_decision_days() -> None:
 def test_backtest_rejects_unknown_signal() -> None:
     with pytest.raises(ValueError, match="unknown"):
         backtest_signal(_history(["HOLD"] * 6), horizon=1)
+
+
+def test_decision_outcomes_price_each_decision_against_the_schedule() -> None:
+    d = decision_outcomes(_history([BUY_NOW, WAIT, LADDER, BUY_NOW, WAIT, LADDER]), horizon=1)
+    assert d["call"].tolist() == [BUY_NOW, WAIT, LADDER, BUY_NOW, WAIT]
+    np.testing.assert_allclose(d["price_signal"], [100, 95, 95 / 3 + 2 * 105 / 3, 105, 100])
+    np.testing.assert_allclose(
+        d["extra_cost_pct"], [0.0, 500 / 90, (95 / 3 + 70 - 95) / 95 * 100, 0.0, (100 - 110) / 110 * 100]
+    )
+    assert (d["outcome_date"] == d["as_of_date"] + pd.offsets.BDay(1)).all()
+
+
+def test_backtest_reports_the_distribution_of_the_extra_cost_and_a_verdict() -> None:
+    hist = _history([BUY_NOW, WAIT, LADDER, BUY_NOW, WAIT, LADDER])
+    out = backtest_signal(hist, horizon=1).iloc[0]
+    assert list(out.index) == list(BACKTEST_COLUMNS)
+    x = decision_outcomes(hist, 1)["extra_cost_pct"].to_numpy()
+    assert out["extra_cost_mean_pct"] == pytest.approx(x.mean())
+    assert out["extra_cost_worst_pct"] == pytest.approx(x.max())
+    assert (out["share_cheaper"], out["share_dearer"]) == (pytest.approx(1 / 5), pytest.approx(2 / 5))
+    assert out["risk_budget_pct"] == pytest.approx(15 * np.sqrt(1 / 20))
+    assert out["verdict"] == NO_EDGE_VERDICT and "only 5 backtest decisions" in out["verdict_reason"]
+
+
+def test_cost_summary_by_hand() -> None:
+    x = np.array([-1.0, 0.0, 2.0, 3.0])
+    s = cost_summary(x)
+    std = np.sqrt(((x - 1.0) ** 2).sum() / 3)
+    assert s["n_decisions"] == 4 and s["extra_cost_mean_pct"] == pytest.approx(1.0)
+    assert s["extra_cost_std_pct"] == pytest.approx(std)
+    assert s["extra_cost_p95_pct"] == pytest.approx(2.0 + 0.85 * 1.0)  # position 0.95 * 3 = 2.85
+    assert s["extra_cost_worst_pct"] == 3.0
+    assert (s["share_cheaper"], s["share_dearer"]) == (0.25, 0.5)
+    assert s["saving_t_stat"] == pytest.approx(-1.0 / (std / 2.0))
+    assert np.isnan(cost_summary(np.zeros(30))["saving_t_stat"])  # all BUY NOW: no spread
+    assert cost_summary(np.array([]))["n_decisions"] == 0
+
+
+def _verdict(x: np.ndarray, h: int = 20) -> tuple[str, str]:
+    return edge_verdict(cost_summary(x), h)
+
+
+def test_edge_needs_a_reliable_mean_saving() -> None:
+    rng = np.random.default_rng(0)
+    saves = -0.5 + 0.2 * rng.standard_normal(30)
+    verdict, reason = _verdict(saves)
+    assert verdict == EDGE and reason.startswith("backtest edge: following the model saved 0.")
+    verdict, reason = _verdict(-saves)
+    assert verdict == NO_EDGE_VERDICT and "cost +0." in reason and reason.endswith("no edge: buy on schedule")
+    noisy = 3.0 * rng.standard_normal(30)
+    noisy = noisy - noisy.mean() - 0.1  # a mean saving of 0.1% with a 3% spread: t about 0.2
+    verdict, reason = _verdict(noisy)
+    assert verdict == NO_EDGE_VERDICT and "not reliably" in reason
+
+
+def test_edge_needs_the_tail_inside_the_risk_budget() -> None:
+    # a reliable mean saving of 1.7% whose bad decisions cost 10% more than the schedule: beyond 7.5% at 5 days
+    x = np.array([-3.0] * 90 + [10.0] * 10)
+    verdict, reason = _verdict(x, h=5)
+    assert cost_summary(x)["saving_t_stat"] > 2
+    assert verdict == NO_EDGE_VERDICT and "exceeds the risk budget 7.5%" in reason
+    assert _verdict(x, h=60)[0] == EDGE  # 10% is inside the 60-day budget (26%)
+
+
+def test_edge_needs_enough_decisions() -> None:
+    verdict, reason = _verdict(np.full(19, -1.0) + np.linspace(-0.1, 0.1, 19))
+    assert verdict == NO_EDGE_VERDICT and reason.startswith("only 19 backtest decisions")
+    assert _verdict(np.array([]))[1].startswith("no backtest decision with a known outcome")
+    t = ProcurementThresholds(min_backtest_decisions=10)
+    assert edge_verdict(cost_summary(np.full(19, -1.0) + np.linspace(-0.1, 0.1, 19)), 20, t)[0] == EDGE
+
+
+def _saving_history(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Daily history where WAIT is always right for the first half (prices fall), then a flat market."""
+    rng = np.random.default_rng(seed)
+    steps = np.where(np.arange(n) < n // 2, -0.002, 0.0) + 0.0005 * rng.standard_normal(n)
+    return pd.DataFrame(
+        {
+            "as_of_date": pd.bdate_range("2021-01-01", periods=n),
+            "spot": 50 * np.exp(np.cumsum(steps)),
+            "signal": WAIT,
+        }
+    )
+
+
+def test_causal_verdicts_use_only_decisions_completed_before_each_date() -> None:
+    hist = _saving_history()
+    d = decision_outcomes(hist, 2)
+    v = causal_verdicts(d, hist["as_of_date"], 2)
+    known = v["n_decisions"].to_numpy()
+    assert known[0] == 0 and np.all(np.diff(known) >= 0)
+    # strictly before: a decision completing on a date is not known on that date, only from the next one
+    first_end = d["outcome_date"].iloc[0]
+    assert v.loc[hist["as_of_date"] == first_end, "n_decisions"].iloc[0] == 0
+    assert v.loc[hist["as_of_date"] > first_end, "n_decisions"].iloc[0] == 1
+    # the verdict turns to an edge once 20 falling-market decisions are known
+    assert v["verdict"].iloc[0] == NO_EDGE_VERDICT
+    assert (v.loc[known >= 20, "verdict"] == EDGE).any()
+    # after the last outcome, the verdict is the whole backtest's
+    whole = backtest_signal(hist, 2).iloc[0]
+    later = causal_verdicts(d, pd.Series([hist["as_of_date"].iloc[-1] + pd.offsets.BDay(1)]), 2).iloc[0]
+    assert later["n_decisions"] == whole["n_decisions"] and later["verdict"] == whole["verdict"]
+    assert later["extra_cost_mean_pct"] == pytest.approx(whole["extra_cost_mean_pct"])
+
+
+def test_causal_verdicts_do_not_move_when_later_prices_change() -> None:
+    hist = _saving_history()
+    cut = hist["as_of_date"].iloc[120]
+    other = hist.copy()
+    other.loc[other["as_of_date"] > cut, "spot"] *= 1.5
+    a = causal_verdicts(decision_outcomes(hist, 2), hist["as_of_date"], 2)
+    b = causal_verdicts(decision_outcomes(other, 2), hist["as_of_date"], 2)
+    upto = (hist["as_of_date"] <= cut).to_numpy()
+    pd.testing.assert_frame_equal(a[upto], b[upto])
+    assert not a[~upto].equals(b[~upto])
+
+
+def test_published_signal_is_the_call_only_with_an_edge() -> None:
+    out = publish_signal(
+        pd.Series([WAIT, LADDER]),
+        pd.Series(["P(lower)=0.70 > 0.60", "no clear edge"]),
+        pd.Series([EDGE, NO_EDGE_VERDICT]),
+        pd.Series(["backtest edge: ...", "following the model cost +0.22% ...; no edge: buy on schedule"]),
+    )
+    assert out["signal"].tolist() == [WAIT, NO_EDGE]
+    assert out["reason"].tolist() == [
+        "P(lower)=0.70 > 0.60; backtest edge: ...",
+        "following the model cost +0.22% ...; no edge: buy on schedule",
+    ]
