@@ -241,13 +241,13 @@ def test_build_whose_data_tests_fail_is_not_published(tmp_path: Path, build_a: P
     out = tmp_path / "published"
     publish_ok(db, out)
     before = _snapshot(out)
-    # A unit error in the soybean-meal feed (USD/short ton x10 for the last 40 sessions) passes the input
-    # contract (positive, consistent bars) but fails dbt data tests (the ZM log return of the jump).
+    # A typo in the EPA RIN export ($12.40 for $1.24 a RIN) passes the input contract (a dollar price) and the
+    # plausibility gates (futures only) but fails a dbt data test (D6 price within 0..10 USD).
     bad = copy_data_dir(demo_data, tmp_path / "bad")
-    fut = pd.read_parquet(bad / "futures_daily.parquet")
-    last = fut[fut["root"] == "ZM"].sort_values("trade_date").index[-40:]
-    fut.loc[last, ["open", "high", "low", "close"]] *= 10
-    fut.to_parquet(bad / "futures_daily.parquet", index=False)
+    header = "Transfer Date by Week,Transfer Year,RIN Year,Fuel (D Code),QAP Service Type,RIN Price\n"
+    weeks = [("1/8/2024", "$0.62"), ("1/15/2024", "$0.60"), ("1/22/2024", "$12.40")]
+    rows = "".join(f'"{w}","2024","2024","D6","Unverified","{p}"\n' for w, p in weeks)
+    (bad / "epa_rin_prices_d6.csv").write_text(header + rows, encoding="utf-8")
 
     build = run_dbt(SQL_SIDE_BUILD, db, bad, check=False)
     assert build.returncode != 0, build.stdout[-3000:]
