@@ -9,16 +9,7 @@ with evaluation as (
 final as (
 
     select
-        cast(model as varchar) as model,
-        cast(horizon_days as integer) as horizon_days,
-        cast(pinball as double) as pinball,
-        cast(coverage80 as double) as coverage80,
-        cast(mape_pct as double) as mape_pct,
-        cast(skill_vs_rw as double) as skill_vs_rw,
-        cast(hit_rate as double) as hit_rate,
-        cast(n_origins as integer) as n_origins,
-        cast(period_start as date) as period_start,
-        cast(period_end as date) as period_end
+        {{ zl_contract_casts() }}
     from evaluation
 
 )

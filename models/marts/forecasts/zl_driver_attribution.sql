@@ -10,18 +10,7 @@ with attribution as (
 final as (
 
     select
-        cast(as_of_date as date) as as_of_date,
-        cast(horizon_days as integer) as horizon_days,
-        cast(target_date as date) as target_date,
-        cast(split as varchar) as split,
-        cast(fold_id as integer) as fold_id,
-        cast(member as varchar) as member,
-        cast(bucket as varchar) as bucket,
-        cast(weight as double) as weight,
-        cast(member_median_logret as double) as member_median_logret,
-        cast(contribution_logret as double) as contribution_logret,
-        cast(contribution_cents as double) as contribution_cents,
-        cast(price_cents as double) as price_cents
+        {{ zl_contract_casts() }}
     from attribution
 
 )
