@@ -35,6 +35,8 @@ def test_targets_folds_and_forecasts_use_the_chosen_horizons(shaped_build: Path)
     for table in (
         "fct_zl_targets",
         "ml_cv_folds",
+        "ml_vol_forecast",
+        "ml_vol_evaluation",
         "fct_l0_predictions",
         "ml_meta",
         "zl_forecast",

@@ -48,6 +48,17 @@ def synthetic_targets(zl: pd.DataFrame, horizons: Sequence[int] = (5, 20, 60)) -
     return pd.concat(rows, ignore_index=True)
 
 
+def synthetic_ranges(zl: pd.DataFrame, roll_every: int = 60) -> pd.DataFrame:
+    """``int_zl__daily_range``-like rows: a Parkinson variance from each session's own return, null every
+    ``roll_every`` sessions (rolls); a session's value depends on its own price only (causal)."""
+    r = zl["log_close"].diff().fillna(0.0).to_numpy()
+    rv = 0.6 * r**2 + 2e-5
+    roll = (np.arange(len(zl)) % roll_every) == roll_every - 1
+    return pd.DataFrame(
+        {"trade_date": zl["trade_date"].to_numpy(), "is_roll": roll, "parkinson_variance": np.where(roll, np.nan, rv)}
+    )
+
+
 def synthetic_features(zl: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
     """3 core features (own price) + crush and china buckets (3 features each)."""
     rng = np.random.default_rng(seed)

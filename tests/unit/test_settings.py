@@ -138,6 +138,7 @@ def test_python_defaults_equal_the_dbt_project_vars() -> None:
     assert list(p.horizons) == project["vars"]["horizons"]
     assert list(p.quantiles) == project["vars"]["quantiles"]
     assert list(p.buckets) == project["vars"]["buckets"]
+    assert p.vol_scale == project["vars"]["vol_scale"]
     assert p.ewma_lambda == float(_meta_default("ewma_lambda"))
     assert p.oof_start == pd.Timestamp(_meta_default("forecast_oof_start"))
     assert p.eval_start == pd.Timestamp(_meta_default("forecast_eval_start"))

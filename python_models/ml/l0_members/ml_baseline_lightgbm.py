@@ -8,5 +8,6 @@ def model(dbt, session):
         dbt.ref("fct_zl_features").df(),
         dbt.ref("fct_zl_targets").df(),
         dbt.ref("ml_cv_folds").df(),
+        dbt.ref("ml_vol_forecast").df(),
         dbt.config.get("meta"),
     )

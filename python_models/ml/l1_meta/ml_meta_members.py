@@ -1,4 +1,4 @@
-"""L1 members: the L0 predictions, the reference random walk and two computed volatility baselines (long)."""
+"""L1 members: the L0 predictions, the random walks (rw_ewma; rw_har with vol_scale har) and two vol baselines."""
 
 
 def model(dbt, session):
@@ -8,5 +8,6 @@ def model(dbt, session):
         dbt.ref("fct_l0_predictions").df(),
         dbt.ref("ml_rw_ewma").df(),
         dbt.ref("fct_zl_features").df(),
+        dbt.ref("ml_vol_forecast").df(),
         dbt.config.get("meta"),
     )

@@ -9,6 +9,7 @@ def model(dbt, session):
         dbt.ref("ml_meta_members").df(),
         dbt.ref("fct_zl_features").df(),
         dbt.ref("fct_zl_targets").df(),
+        dbt.ref("ml_vol_forecast").df(),
         existing,
         dbt.config.get("meta"),
     )

@@ -2,7 +2,7 @@
 
 One ``lightgbm.train`` booster per horizon and quantile (objective
 ``quantile``), on every feature column plus ``log_sigma_ewma``, with the same
-volatility-standardised target, folds, live cutoff and predictor store as the
+volatility-standardised target (the project's ``vol_scale``), folds, live cutoff and predictor store as the
 bucket specialists (:func:`zlcast.specialists.run_walk_forward`). Boosters are
 deterministic (``seed``, ``deterministic=True``, fixed ``num_boost_round``, no
 early stopping) and saved as LightGBM text models.
@@ -19,6 +19,7 @@ import pandas as pd
 from zlcast.forecast.artifacts import PredictorStore
 from zlcast.forecast.frames import feature_columns
 from zlcast.forecast.specialists import LABEL, Backend, run_walk_forward
+from zlcast.forecast.volatility import VolScale
 from zlcast.settings import ForecastSettings
 
 __all__ = ["LGBM_MODEL", "fit_lgbm", "fit_predict_lgbm", "lgbm_backend", "lgbm_params", "predict_lgbm"]
@@ -144,6 +145,7 @@ def fit_predict_lgbm(
     settings: ForecastSettings,
     store: PredictorStore,
     live: bool = True,
+    scale: VolScale | None = None,
 ) -> pd.DataFrame:
     """Walk-forward OOF + live predictions of ``lightgbm_zl`` on all features.
 
@@ -154,6 +156,8 @@ def fit_predict_lgbm(
     settings : ForecastSettings
     store : PredictorStore
     live : bool
+    scale : VolScale, optional
+        The h-day scale of the targets (None: ``sigma_ewma * sqrt(h)``).
 
     Returns
     -------
@@ -166,4 +170,4 @@ def fit_predict_lgbm(
     Columns in ``settings.exclude_features`` are left out.
     """
     cols = [c for c in feature_columns(features) if c not in settings.exclude_features]
-    return run_walk_forward(lgbm_backend(), cols, features, zl, targets, folds, settings, store, live)
+    return run_walk_forward(lgbm_backend(), cols, features, zl, targets, folds, settings, store, live, scale)

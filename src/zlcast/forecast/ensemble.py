@@ -1,9 +1,10 @@
 """L2 ensemble: blend meta + core, smooth causally, calibrate the bands, emit the final distribution.
 
-Every step works on the vol-standardised scale ``z = value / (sigma_ewma(d) * sqrt(h))`` of
-:mod:`zlcast.forecast.specialists` / :mod:`zlcast.forecast.meta`, per horizon, with walk-forward blocks of
-``block_months`` calendar months (block ``k`` starts at ``s_k``; its parameters use only rows whose
-realised ``target_date < s_k``):
+Every step works on the vol-standardised scale ``z = value / scale_h(d)`` of
+:mod:`zlcast.forecast.specialists` / :mod:`zlcast.forecast.meta` (the project's ``vol_scale``,
+:class:`zlcast.forecast.volatility.VolScale`: ``sigma_ewma(d) * sqrt(h)`` or the HAR forecast), per
+horizon, with walk-forward blocks of ``block_months`` calendar months (block ``k`` starts at ``s_k``;
+its parameters use only rows whose realised ``target_date < s_k``):
 
 1. **Blend** ``z = a_k * z_meta + (1 - a_k) * z_core`` quantile by quantile; ``a_k`` is the grid value
    with the lowest pinball (all levels, log-return scale) on the past rows. Origins without a core
@@ -11,7 +12,7 @@ realised ``target_date < s_k``):
 2. **Smooth** each z-quantile with a causal EWMA over consecutive origins
    (``s_t = (1 - a) s_{t-1} + a x_t``, ``a = 1 - 0.5 ** (1 / halflife)``): only past and present
    predictions enter, never targets. Smoothing z (not the log return) keeps the band tracking the
-   current ``sigma``.
+   current scale.
 3. **Calibrate**: for each pair of levels ``(tau, 1 - tau)`` a scale ``c`` of the distance to the
    median. Default mode ``online`` (adaptive conformal inference, :func:`online_scales`): a per-origin
    scale that every resolved outcome nudges, up after a miss of the band and down after a hit, so
@@ -58,9 +59,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from zlcast.forecast.baselines import ewma_sigma
 from zlcast.forecast.frames import PREDICTION_COLUMNS, long_predictions
 from zlcast.forecast.meta import META_MODEL, recency_weights, walk_forward_blocks
+from zlcast.forecast.volatility import VolScale
 from zlcast.settings import EWMA_LAMBDA, HORIZONS, QUANTILES, coerce_fields
 
 __all__ = [
@@ -444,13 +445,13 @@ def _pinball(zhat: np.ndarray, zy: np.ndarray, quantiles: Sequence[float], w: np
 
 
 def _panel(
-    preds: pd.DataFrame, model: str, split: str, h: int, qs: list[float], sigma: pd.Series
+    preds: pd.DataFrame, model: str, split: str, h: int, qs: list[float], sigma_h: pd.Series
 ) -> tuple[pd.DataFrame, pd.Series]:
     """(z panel indexed by as_of_date with one column per level, target_date per origin) of one model."""
     p = preds[(preds["model"] == model) & (preds["split"] == split) & (preds["horizon_days"] == h)]
     p = p[p["quantile"].isin(qs)]
     wide = p.pivot(index="as_of_date", columns="quantile", values="value").reindex(columns=qs).dropna()
-    scale = sigma.reindex(wide.index).to_numpy() * np.sqrt(float(h))
+    scale = sigma_h.reindex(wide.index).to_numpy()
     ok = np.isfinite(scale) & (scale > 0)
     z = wide.div(scale, axis=0).loc[ok]
     tdate = p.drop_duplicates("as_of_date").set_index("as_of_date")["target_date"].reindex(z.index)
@@ -477,6 +478,7 @@ def ensemble_forecast(
     targets: pd.DataFrame,
     zl: pd.DataFrame,
     settings: EnsembleSettings | None = None,
+    scale: VolScale | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Final calibrated forecast from the meta and core predictions (walk-forward).
 
@@ -490,6 +492,8 @@ def ensemble_forecast(
     zl : pandas.DataFrame
         ``trade_date, log_close`` sorted by date.
     settings : EnsembleSettings, optional
+    scale : VolScale, optional
+        The h-day z scale (None: the EWMA walk's ``sigma_ewma * sqrt(h)``, decay ``settings.lam``).
 
     Returns
     -------
@@ -501,7 +505,7 @@ def ensemble_forecast(
     s = settings or EnsembleSettings()
     p = _norm(preds)
     t = _norm(targets)
-    sigma = ewma_sigma(zl, s.lam)
+    vs = scale if scale is not None else VolScale.ewma(zl, s.horizons, s.lam)
     qs = [round(q, _Q_DEC) for q in s.quantiles]
     grid = np.asarray(s.blend_grid, dtype="float64")
     meta_oof_all = p[(p["model"] == s.meta_model) & (p["split"] == "oof")]
@@ -512,17 +516,18 @@ def ensemble_forecast(
         start = (pd.Timestamp(first) + pd.DateOffset(months=s.warmup_months)).to_period("M").to_timestamp()
     out, diag = [], []
     for h in s.horizons:
-        zm, _tdate = _panel(p, s.meta_model, "oof", h, qs, sigma)
+        sigma_h = vs.series(h)
+        zm, _tdate = _panel(p, s.meta_model, "oof", h, qs, sigma_h)
         if zm.empty:
             continue
-        zc, _ = _panel(p, s.core_model, "oof", h, qs, sigma)
+        zc, _ = _panel(p, s.core_model, "oof", h, qs, sigma_h)
         zc = zc.reindex(zm.index)
         has_core = zc.notna().all(axis=1).to_numpy()
         zc = zc.where(zc.notna(), zm)
         idx = pd.DatetimeIndex(zm.index)
-        scale = sigma.reindex(idx).to_numpy() * np.sqrt(float(h))
+        scale_h = sigma_h.reindex(idx).to_numpy()
         th = t[t["horizon_days"] == h].set_index("trade_date")
-        zy = th["fwd_log_return"].reindex(idx).to_numpy() / scale
+        zy = th["fwd_log_return"].reindex(idx).to_numpy() / scale_h
         tvals = th["target_date"].reindex(idx).to_numpy()
         realised = np.isfinite(zy)
         blocks = walk_forward_blocks(idx, start, s.block_months)
@@ -531,7 +536,7 @@ def ensemble_forecast(
         fits: list[tuple[int, pd.Timestamp, pd.Timestamp, float, np.ndarray]] = []
         for fid, cut, end in blocks.itertuples(index=False):
             train = realised & (tvals < np.datetime64(cut))
-            a = _choose_alpha(zm.to_numpy(), zc.to_numpy(), zy, scale, train & has_core, qs, cut, idx, grid, s)
+            a = _choose_alpha(zm.to_numpy(), zc.to_numpy(), zy, scale_h, train & has_core, qs, cut, idx, grid, s)
             rows = np.asarray(idx >= cut) & np.asarray(idx < end)
             alpha[rows] = a
             fits.append((int(fid), pd.Timestamp(cut), pd.Timestamp(end), a, train))
@@ -553,10 +558,12 @@ def ensemble_forecast(
                 sc = per_row[int(np.argmax(block))] if block.any() else np.ones((2, len(qs)))
                 row_sc = per_row[rows]
             zf = make_monotone(apply_calibration(smooth[rows], row_sc, qs), s.min_gap)
-            out.append(long_predictions(idx[rows], h, tvals[rows], s.model, qs, zf * scale[rows][:, None], "oof", fid))
+            out.append(
+                long_predictions(idx[rows], h, tvals[rows], s.model, qs, zf * scale_h[rows][:, None], "oof", fid)
+            )
             diag.append(_diag_rows(fid, cut, h, a, sc, qs, int(train.sum())))
         # live
-        live = _live(p, h, qs, sigma, s, idx, blended, smooth, zy, tvals, realised, grid, zm, zc, has_core, scale)
+        live = _live(p, h, qs, sigma_h, s, idx, blended, smooth, zy, tvals, realised, grid, zm, zc, has_core, scale_h)
         if live is not None:
             frame, d = live
             out.append(frame)
@@ -614,7 +621,7 @@ def _live(
     p: pd.DataFrame,
     h: int,
     qs: list[float],
-    sigma: pd.Series,
+    sigma_h: pd.Series,
     s: EnsembleSettings,
     idx: pd.DatetimeIndex,
     blended: np.ndarray,
@@ -629,10 +636,10 @@ def _live(
     scale: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Live rows: parameters fitted at the first live origin, smoothing continued from the OOF series."""
-    lm, ltd = _panel(p, s.meta_model, "live", h, qs, sigma)
+    lm, ltd = _panel(p, s.meta_model, "live", h, qs, sigma_h)
     if lm.empty:
         return None
-    lc, _ = _panel(p, s.core_model, "live", h, qs, sigma)
+    lc, _ = _panel(p, s.core_model, "live", h, qs, sigma_h)
     lc = lc.reindex(lm.index)
     lc = lc.where(lc.notna(), lm)
     cut = pd.Timestamp(lm.index.min())
@@ -654,7 +661,7 @@ def _live(
     else:
         sc = row_sc = _calibrate(smooth, zy, train, cut, idx, qs, s, h)
     zf = make_monotone(apply_calibration(sm_all[n_hist:], row_sc, qs), s.min_gap)
-    lscale = sigma.reindex(lm.index).to_numpy() * np.sqrt(float(h))
+    lscale = sigma_h.reindex(lm.index).to_numpy()
     frame = long_predictions(lm.index, h, ltd.to_numpy(), s.model, qs, zf * lscale[:, None], "live", -1)
     return frame, _diag_rows(-1, cut, h, a, sc, qs, int(train.sum()))
 

@@ -4,13 +4,16 @@ Members
 -------
 Every member is a long prediction frame (see :mod:`zlcast.forecast.frames`). The meta model works on the
 vol-standardised scale of :mod:`zlcast.forecast.specialists`: a member's quantile ``value`` (h-day log return)
-becomes ``z = value / (sigma_ewma(d) * sqrt(h))`` with the EWMA (lambda 0.94) daily volatility known
-at the origin ``d``. The members are
+becomes ``z = value / scale_h(d)`` with the project's h-day scale known at the origin ``d``
+(:class:`zlcast.forecast.volatility.VolScale`: ``sigma_ewma(d) * sqrt(h)`` with the EWMA (lambda 0.94)
+daily volatility, or the HAR forecast when ``vol_scale`` is ``har``). The members are
 
 * the L0 models (``specialist_<bucket>`` x 8, ``core_ts``, ``lightgbm_zl``): their ``split='oof'`` rows
   feed the walk-forward fits and the OOF predictions, their ``split='live'`` rows the live prediction;
 * the reference random walk ``rw_ewma`` (normal quantiles, median = no change), so the meta can fall
-  back to it (all weight on ``rw_ewma`` and a zero intercept *is* the reference);
+  back to it (all weight on ``rw_ewma`` and a zero intercept *is* the reference); with ``vol_scale``
+  ``har`` the reference is ``rw_har`` (the HAR scale times unit-variance Student-t(6) quantiles,
+  :func:`zlcast.forecast.volatility.har_walk_quantiles`) and ``rw_ewma`` is an ordinary member;
 * two computed, causal volatility baselines (:func:`meta_members`): ``rw_slowvol`` (EWMA lambda 0.99,
   a long-memory vol) and ``rw_garch`` (GARCH(1,1) variance term structure averaged over the ``h``
   days ahead, mean-reverting to the long-run variance; parameters refit every January 1 on the daily
@@ -53,7 +56,7 @@ first L0 OOF origin plus ``warmup_months``, snapped to a month start). The fit f
 (starting at trading date ``s_k``) uses only member OOF rows whose realised ``target_date < s_k``
 (purge), and predicts the OOF origins in ``[s_k, s_{k+1})`` -- the meta's own OOF. The live fit uses
 the rows realised before the first live origin. Blocks with fewer than ``min_train_origins`` training
-rows return the random walk (weight 1 on ``rw_ewma``, intercept 0).
+rows return the random walk (weight 1 on the reference member, intercept 0).
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ from scipy.signal import lfilter
 from zlcast.forecast.artifacts import digest_parts
 from zlcast.forecast.baselines import RW_MODEL, ewma_sigma, normal_quantiles, rw_ewma_quantiles
 from zlcast.forecast.frames import PREDICTION_COLUMNS, DatesLike, long_predictions
+from zlcast.forecast.volatility import HAR_MODEL, VolScale
 from zlcast.settings import EWMA_LAMBDA, HORIZONS, QUANTILES, coerce_fields
 
 __all__ = [
@@ -320,6 +324,7 @@ def meta_members(
     zl: pd.DataFrame,
     rw_preds: pd.DataFrame | None = None,
     settings: MetaSettings | None = None,
+    har_preds: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """All members of the meta model in the long prediction format.
 
@@ -332,11 +337,14 @@ def meta_members(
     rw_preds : pandas.DataFrame, optional
         The reference random walk (``ml_rw_ewma``); computed from ``zl`` when None.
     settings : MetaSettings, optional
+    har_preds : pandas.DataFrame, optional
+        The random walk with the HAR scale (``rw_har``, :func:`zlcast.forecast.volatility.har_walk_quantiles`),
+        a member only when given (``vol_scale`` ``har``).
 
     Returns
     -------
     pandas.DataFrame
-        L0 rows + ``rw_ewma`` + ``rw_slowvol`` + ``rw_garch`` (columns :data:`PREDICTION_COLUMNS`).
+        L0 rows + ``rw_ewma`` (+ ``rw_har``) + ``rw_slowvol`` + ``rw_garch`` (columns :data:`PREDICTION_COLUMNS`).
     """
     s = settings or MetaSettings()
     cols = list(PREDICTION_COLUMNS)
@@ -350,8 +358,9 @@ def meta_members(
         extra.append(_vol_member(zl, slow, h, s.quantiles, SLOWVOL_MEMBER))
         extra.append(_vol_member(zl, garch[h].to_numpy(), h, s.quantiles, GARCH_MEMBER))
     l0 = _norm_dates(l0_preds)[cols]
-    l0 = l0[~l0["model"].isin([RW_MODEL, SLOWVOL_MEMBER, GARCH_MEMBER])]
-    return pd.concat([l0, rw, *extra], ignore_index=True)
+    l0 = l0[~l0["model"].isin(_BASELINES)]
+    har = [] if har_preds is None else [_norm_dates(har_preds)[cols].assign(model=HAR_MODEL)]
+    return pd.concat([l0, rw, *har, *extra], ignore_index=True)
 
 
 def _norm_dates(df: pd.DataFrame) -> pd.DataFrame:
@@ -368,16 +377,17 @@ def _norm_dates(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_BASELINES = (RW_MODEL, SLOWVOL_MEMBER, GARCH_MEMBER)
+_BASELINES = (RW_MODEL, SLOWVOL_MEMBER, GARCH_MEMBER, HAR_MODEL)
 
 
 def z_panel(
     members: pd.DataFrame,
-    sigma: pd.Series,
+    sigma_h: pd.Series,
     horizon: int,
     quantiles: Sequence[float],
     split: str,
     member_names: Sequence[str] | None = None,
+    reference: str = RW_MODEL,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Wide z-quantile panel of the members at one horizon.
 
@@ -385,21 +395,23 @@ def z_panel(
     ----------
     members : pandas.DataFrame
         Output of :func:`meta_members`.
-    sigma : pandas.Series
-        EWMA daily vol indexed by trade date.
+    sigma_h : pandas.Series
+        The h-day scale of this horizon indexed by trade date (:meth:`VolScale.series`).
     horizon : int
     quantiles : sequence of float
     split : {'oof', 'live'}
         Which rows of the trained (L0) members to use; the baselines use every row.
     member_names : sequence of str, optional
-        Members to keep (default: all, ``rw_ewma`` first).
+        Members to keep (default: all, the reference first).
+    reference : str
+        The reference random walk (``rw_ewma`` or ``rw_har``).
 
     Returns
     -------
     (pandas.DataFrame, pandas.DataFrame)
         ``z``: index ``as_of_date`` (origins with at least one trained member row of that split, or
         every baseline origin when there is no trained member), columns ``(member, quantile)``, missing
-        values filled with the random walk's z; ``present``: same index, one boolean column per member
+        values filled with the reference's z; ``present``: same index, one boolean column per member
         (the member had its own value there).
     """
     qs = [round(float(q), _Q_DEC) for q in quantiles]
@@ -408,7 +420,7 @@ def z_panel(
     trained = trained[trained["split"] == split]
     base = p[p["model"].isin(_BASELINES)]
     names = list(member_names) if member_names is not None else sorted(set(p["model"]))
-    names = [RW_MODEL] + [m for m in names if m != RW_MODEL]
+    names = [reference] + [m for m in names if m != reference]
     origins = (
         pd.DatetimeIndex(sorted(set(trained["as_of_date"])))
         if len(trained)
@@ -420,14 +432,14 @@ def z_panel(
     wide = rows.pivot(index="as_of_date", columns=["model", "quantile"], values="value")
     full_cols = pd.MultiIndex.from_product([names, qs], names=["model", "quantile"])
     wide = wide.reindex(index=origins, columns=full_cols)
-    scale = sigma.reindex(origins).to_numpy() * np.sqrt(float(horizon))
+    scale = sigma_h.reindex(origins).to_numpy()
     z = wide.div(scale, axis=0)
     blocks = {m: cast(pd.DataFrame, z.xs(m, axis=1, level=0)) for m in names}
     present = pd.DataFrame({m: blocks[m].notna().all(axis=1).to_numpy() for m in names}, index=origins)
-    rwz = blocks[RW_MODEL]
+    rwz = blocks[reference]
     for m in names[1:]:
         z[m] = blocks[m].where(blocks[m].notna(), rwz.set_axis(blocks[m].columns, axis=1))
-    keep = np.isfinite(scale) & (scale > 0) & present[RW_MODEL].to_numpy()
+    keep = np.isfinite(scale) & (scale > 0) & present[reference].to_numpy()
     return z.loc[keep], present.loc[keep]
 
 
@@ -635,12 +647,17 @@ def _predict_block(Z: np.ndarray, rows: np.ndarray, b: np.ndarray, w: np.ndarray
     return b[None, :] + np.einsum("knm,km->nk", Z[:, rows, :], w)
 
 
-def _member_names(members: pd.DataFrame, s: MetaSettings) -> list[str]:
-    """Members of the fits, the random walk first (the order of the weight vectors)."""
+def _member_names(members: pd.DataFrame, s: MetaSettings, reference: str = RW_MODEL) -> list[str]:
+    """Members of the fits, the reference random walk first (the order of the weight vectors)."""
     names_all = sorted(set(members["model"]))
     if s.members is not None:
-        names_all = [n for n in names_all if n in s.members or n == RW_MODEL]
-    return [RW_MODEL] + [n for n in names_all if n != RW_MODEL]
+        names_all = [n for n in names_all if n in s.members or n == reference]
+    return [reference] + [n for n in names_all if n != reference]
+
+
+def _vol_scale(zl: pd.DataFrame, s: MetaSettings, scale: VolScale | None) -> VolScale:
+    """The given scale, or the EWMA walk's ``sigma_ewma * sqrt(h)`` (decay ``s.lam``)."""
+    return scale if scale is not None else VolScale.ewma(zl, s.horizons, s.lam)
 
 
 def _meta_start(members: pd.DataFrame, s: MetaSettings) -> pd.Timestamp:
@@ -666,12 +683,14 @@ class _Panel:
     tvals: np.ndarray
 
 
-def _oof_panel(m: pd.DataFrame, t: pd.DataFrame, sigma: pd.Series, h: int, qs: list[float], names: list[str]) -> _Panel:
-    """The OOF panel of horizon ``h`` (members ``names``)."""
+def _oof_panel(
+    m: pd.DataFrame, t: pd.DataFrame, sigma_h: pd.Series, h: int, qs: list[float], names: list[str]
+) -> _Panel:
+    """The OOF panel of horizon ``h`` (members ``names``, the reference first)."""
     th = t[t["horizon_days"] == h].set_index("trade_date")
-    z, present = z_panel(m, sigma, h, qs, "oof", names)
+    z, present = z_panel(m, sigma_h, h, qs, "oof", names, names[0])
     tdate = th["target_date"].reindex(z.index)
-    scale = sigma.reindex(z.index).to_numpy() * np.sqrt(h)
+    scale = sigma_h.reindex(z.index).to_numpy()
     zy = th["fwd_log_return"].reindex(z.index).to_numpy() / scale
     realised = tdate.notna().to_numpy() & np.isfinite(zy)
     return _Panel(
@@ -686,10 +705,10 @@ def _oof_panel(m: pd.DataFrame, t: pd.DataFrame, sigma: pd.Series, h: int, qs: l
     )
 
 
-def _live_panel(m: pd.DataFrame, sigma: pd.Series, h: int, qs: list[float], names: list[str]) -> pd.DataFrame:
+def _live_panel(m: pd.DataFrame, sigma_h: pd.Series, h: int, qs: list[float], names: list[str]) -> pd.DataFrame:
     """z-quantiles of the live origins of horizon ``h`` (empty when no trained member has live rows)."""
     has_live = bool(((m["split"] == "live") & (m["horizon_days"] == h) & ~m["model"].isin(_BASELINES)).any())
-    return z_panel(m, sigma, h, qs, "live", names)[0] if has_live else pd.DataFrame()
+    return z_panel(m, sigma_h, h, qs, "live", names, names[0])[0] if has_live else pd.DataFrame()
 
 
 def fit_meta_weights(
@@ -698,6 +717,7 @@ def fit_meta_weights(
     zl: pd.DataFrame,
     settings: MetaSettings | None = None,
     existing: pd.DataFrame | None = None,
+    scale: VolScale | None = None,
 ) -> pd.DataFrame:
     """Walk-forward QRA fits: the member weights and intercepts of every block, horizon and level.
 
@@ -713,6 +733,8 @@ def fit_meta_weights(
     existing : pandas.DataFrame, optional
         Weights stored by an earlier run (same columns). A walk-forward block whose training inputs are
         unchanged (same ``input_digest``) is not refitted and left out of the result; the live fit always is.
+    scale : VolScale, optional
+        The h-day z scale and its reference member (None: the EWMA walk, ``rw_ewma``).
 
     Returns
     -------
@@ -725,9 +747,9 @@ def fit_meta_weights(
     """
     s = settings or MetaSettings()
     m, t = _norm_dates(members), _norm_dates(targets)
-    sigma = ewma_sigma(zl, s.lam)
+    vs = _vol_scale(zl, s, scale)
     qs = [round(q, _Q_DEC) for q in s.quantiles]
-    names = _member_names(m, s)
+    names = _member_names(m, s, vs.reference)
     start = _meta_start(m, s)
     stored: dict[tuple[int, int], str] = {}
     if existing is not None and len(existing) and "input_digest" in existing:
@@ -737,7 +759,7 @@ def fit_meta_weights(
         }
     weights = []
     for h in s.horizons:
-        pan = _oof_panel(m, t, sigma, h, qs, names)
+        pan = _oof_panel(m, t, vs.series(h), h, qs, names)
         blocks = walk_forward_blocks(pan.idx[pan.realised], start, s.block_months)
         for fid, cut, end in blocks.itertuples(index=False):
             train = pan.realised & (pan.tvals < np.datetime64(cut))
@@ -746,7 +768,7 @@ def fit_meta_weights(
                 continue
             b, w, n_train = _fit_block(pan.Z, pan.present, pan.idx, pan.zy, pan.scale, train, cut, qs, s)
             weights.append(_weight_rows(int(fid), cut, end, h, qs, names, b, w, n_train).assign(input_digest=digest))
-        live = _live_panel(m, sigma, h, qs, names)
+        live = _live_panel(m, vs.series(h), h, qs, names)
         if len(live):
             cut = pd.Timestamp(live.index.min())
             train = pan.realised & (pan.tvals < np.datetime64(cut))
@@ -789,8 +811,9 @@ def predict_meta(
     targets: pd.DataFrame,
     zl: pd.DataFrame,
     settings: MetaSettings | None = None,
+    scale: VolScale | None = None,
 ) -> pd.DataFrame:
-    """Meta predictions from fitted weights: ``sort(b + sum_m w_m z_m) * sigma * sqrt(h)`` per origin.
+    """Meta predictions from fitted weights: ``sort(b + sum_m w_m z_m) * scale_h`` per origin.
 
     Parameters
     ----------
@@ -803,6 +826,8 @@ def predict_meta(
     zl : pandas.DataFrame
         ``trade_date, log_close`` sorted by date.
     settings : MetaSettings, optional
+    scale : VolScale, optional
+        The z scale the weights were fitted on (None: the EWMA walk).
 
     Returns
     -------
@@ -813,15 +838,15 @@ def predict_meta(
     """
     s = settings or MetaSettings()
     m, t, wt = _norm_dates(members), _norm_dates(targets), _norm_dates(weights)
-    sigma = ewma_sigma(zl, s.lam)
+    vs = _vol_scale(zl, s, scale)
     qs = [round(q, _Q_DEC) for q in s.quantiles]
-    names = _member_names(m, s)
+    names = _member_names(m, s, vs.reference)
     preds = []
     for h in s.horizons:
         wh = wt[wt["horizon_days"] == h]
         if wh.empty:
             continue
-        pan = _oof_panel(m, t, sigma, h, qs, names)
+        pan = _oof_panel(m, t, vs.series(h), h, qs, names)
         for fid, g in wh[wh["fold_id"] >= 0].groupby("fold_id", sort=True):
             b, w = _block_params(g, qs, names)
             cut, end = pd.Timestamp(g["cutoff"].iloc[0]), pd.Timestamp(g["block_end"].iloc[0])
@@ -833,10 +858,10 @@ def predict_meta(
                 )
             )
         live_w = wh[wh["fold_id"] == -1]
-        live = _live_panel(m, sigma, h, qs, names)
+        live = _live_panel(m, vs.series(h), h, qs, names)
         if len(live) and len(live_w):
             b, w = _block_params(live_w, qs, names)
-            sc = sigma.reindex(live.index).to_numpy() * np.sqrt(h)
+            sc = vs.at(h, live.index)
             vals = _predict_block(_cube(live, names, qs), np.ones(len(live), dtype=bool), b, w) * sc[:, None]
             live_t = _live_target_dates(m, h, pd.DatetimeIndex(live.index))
             preds.append(long_predictions(live.index, h, live_t, s.model, qs, np.sort(vals, axis=1), "live", -1))
@@ -859,6 +884,7 @@ def fit_predict_meta(
     targets: pd.DataFrame,
     zl: pd.DataFrame,
     settings: MetaSettings | None = None,
+    scale: VolScale | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`fit_meta_weights` then :func:`predict_meta`: (predictions, weights).
 
@@ -867,13 +893,15 @@ def fit_predict_meta(
     members, targets, zl : pandas.DataFrame
         See :func:`fit_meta_weights`.
     settings : MetaSettings, optional
+    scale : VolScale, optional
+        The z scale (None: the EWMA walk).
 
     Returns
     -------
     (pandas.DataFrame, pandas.DataFrame)
     """
-    weights = fit_meta_weights(members, targets, zl, settings)
-    return predict_meta(members, weights, targets, zl, settings), weights
+    weights = fit_meta_weights(members, targets, zl, settings, scale=scale)
+    return predict_meta(members, weights, targets, zl, settings, scale), weights
 
 
 def _live_target_dates(m: pd.DataFrame, h: int, origins: pd.DatetimeIndex) -> np.ndarray:
@@ -943,12 +971,13 @@ def attribution(
     zl: pd.DataFrame,
     final: pd.DataFrame | None = None,
     lam: float = EWMA_LAMBDA,
+    scale: VolScale | None = None,
 ) -> pd.DataFrame:
-    """How much each member (bucket) moved the median away from the random walk's median.
+    """How much each member (bucket) moved the median away from the reference random walk's median.
 
     For an origin ``d`` of block ``k``: ``contribution_m = w_{m,0.5}^{(k)} * (median_m(d) - median_rw(d))``
     (log return). With the simplex weights the contributions plus the intercept row
-    (``b * sigma * sqrt(h)``) add up exactly to ``meta median - rw median`` (before the per-row sort, which
+    (``b * scale_h``) add up exactly to ``meta median - rw median`` (before the per-row sort, which
     only matters when quantiles cross). With ``final`` (the L2 output) a row ``l2_adjustment`` (final median -
     meta median) makes them add up to the final median's shift.
 
@@ -963,7 +992,9 @@ def attribution(
     final : pandas.DataFrame, optional
         L2 predictions (long format, one model).
     lam : float
-        EWMA decay of the z scale.
+        EWMA decay of the z scale (when ``scale`` is None).
+    scale : VolScale, optional
+        The z scale of the meta and its reference member (None: the EWMA walk, ``rw_ewma``).
 
     Returns
     -------
@@ -977,7 +1008,7 @@ def attribution(
     mp = mp[mp["quantile"] == 0.5]
     w = w[w["quantile"] == 0.5]
     med = m[m["quantile"] == 0.5]
-    sigma = ewma_sigma(zl, lam)
+    vs = scale if scale is not None else VolScale.ewma(zl, sorted(set(mp["horizon_days"].astype(int))), lam)
     price = pd.Series(np.exp(zl["log_close"].to_numpy(dtype="float64")), index=pd.DatetimeIndex(zl["trade_date"]))
     out = []
     for (split, key), g in mp.groupby(["split", "horizon_days"], sort=True):
@@ -991,11 +1022,11 @@ def attribution(
             .pivot(index="as_of_date", columns="model", values="value")
         )
         vals = vals.reindex(pd.DatetimeIndex(g["as_of_date"]))
-        rw = vals[RW_MODEL].to_numpy()
+        rw = vals[vs.reference].to_numpy()
         shift = vals.sub(rw, axis=0).fillna(0.0)
         wh = w[w["horizon_days"] == h].pivot(index="fold_id", columns="member", values="weight")
         wrow = wh.reindex(g["fold_id"].to_numpy())
-        scale = sigma.reindex(pd.DatetimeIndex(g["as_of_date"])).to_numpy() * np.sqrt(h)
+        scale_h = vs.at(h, g["as_of_date"])
         p0 = price.reindex(pd.DatetimeIndex(g["as_of_date"])).to_numpy()
         base_cols = {
             "as_of_date": g["as_of_date"].to_numpy(),
@@ -1008,7 +1039,7 @@ def attribution(
         for member in wh.columns:
             wt = wrow[member].to_numpy(dtype="float64")
             if member == INTERCEPT:
-                msh, contrib = np.zeros(len(g)), wt * scale
+                msh, contrib = np.zeros(len(g)), wt * scale_h
             else:
                 msh = shift[member].to_numpy() if member in shift else np.zeros(len(g))
                 contrib = wt * msh

@@ -2,18 +2,18 @@
 
 Modelling idea
 --------------
-The h-day log return is standardised by the EWMA daily volatility known at the
-origin ``d`` (:func:`zlcast.forecast.baselines.ewma_sigma`, ``ewma_lambda``, default 0.94)::
+The h-day log return is standardised by the project's h-day scale known at the
+origin ``d`` (:class:`zlcast.forecast.volatility.VolScale`, setting ``vol_scale``)::
 
-    z = fwd_log_return / (sigma_ewma(d) * sqrt(h))
+    z = fwd_log_return / scale_h(d)
 
-so that the model learns *departures from the random walk with EWMA
-volatility*: a model that predicts the normal quantiles of z reproduces the
-reference exactly, and calibration (the reference's weakness at 20/60 days)
-is learned on a scale-free target. Features are the bucket's columns + the
-shared ``core__`` columns + ``log_sigma_ewma``. Predicted z-quantiles are
-back-transformed (``value = q_z * sigma * sqrt(h)``) and sorted per row
-(monotone quantiles).
+``ewma``: ``scale_h = sigma_ewma(d) * sqrt(h)`` (:func:`zlcast.forecast.baselines.ewma_sigma`,
+``ewma_lambda``, default 0.94); ``har``: the HAR forecast of ``ml_vol_forecast``. The model learns
+*departures from the random walk with that scale*: a model that predicts the normal quantiles of z
+reproduces the EWMA reference exactly, and calibration (the reference's weakness at 20/60 days) is
+learned on a scale-free target. Features are the bucket's columns + the shared ``core__`` columns +
+``log_sigma_ewma`` (the log EWMA daily vol, with either scale). Predicted z-quantiles are back-transformed
+(``value = q_z * scale_h``) and sorted per row (monotone quantiles).
 
 Walk-forward engine
 -------------------
@@ -60,6 +60,7 @@ from zlcast.forecast.artifacts import PredictorStore, fingerprint, frame_digest,
 from zlcast.forecast.baselines import ewma_sigma
 from zlcast.forecast.folds import LIVE_FOLD_ID, live_train_rows, trading_dates, train_rows, val_rows
 from zlcast.forecast.frames import bucket_columns, empty_predictions, long_predictions
+from zlcast.forecast.volatility import VolScale
 from zlcast.settings import EWMA_LAMBDA, ForecastSettings
 
 __all__ = [
@@ -137,8 +138,9 @@ def standardised_design(
     horizon: int,
     columns: Sequence[str],
     lam: float = EWMA_LAMBDA,
+    scale: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Design frame of one horizon: features, sigma and the standardised target.
+    """Design frame of one horizon: features, sigma, the h-day scale and the standardised target.
 
     Parameters
     ----------
@@ -153,22 +155,30 @@ def standardised_design(
         Feature columns to keep.
     lam : float
         EWMA decay.
+    scale : pandas.Series, optional
+        The h-day scale of this horizon indexed by origin date (:meth:`VolScale.series`); None:
+        ``sigma_ewma * sqrt(h)``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per origin that has features and a finite sigma:
-        ``trade_date, sigma, <columns>, log_sigma_ewma, target_date, fwd_log_return, z``
-        (the last three NaN/NaT where the target is not realised), sorted by date.
+        One row per origin that has features, a finite EWMA sigma and a finite scale:
+        ``trade_date, sigma, scale, <columns>, log_sigma_ewma, target_date, fwd_log_return, z``
+        (the last three NaN/NaT where the target is not realised), sorted by date; ``z = fwd_log_return / scale``.
     """
     sig = ewma_sigma(zl, lam).rename("sigma").reset_index()
     d = features[["trade_date", *columns]].merge(sig, on="trade_date", how="inner")
     d = d[np.isfinite(d["sigma"]) & (d["sigma"] > 0)].copy()
+    if scale is None:
+        d["scale"] = d["sigma"] * np.sqrt(float(horizon))
+    else:
+        d["scale"] = scale.reindex(pd.DatetimeIndex(d["trade_date"])).to_numpy(dtype="float64")
+        d = d[np.isfinite(d["scale"]) & (d["scale"] > 0)].copy()
     d[SIGMA_FEATURE] = np.log(d["sigma"])
     t = targets.loc[targets["horizon_days"] == int(horizon), ["trade_date", "target_date", "fwd_log_return"]]
     d = d.merge(t, on="trade_date", how="left")
-    d[LABEL] = d["fwd_log_return"] / (d["sigma"] * np.sqrt(float(horizon)))
-    order = ["trade_date", "sigma", *columns, SIGMA_FEATURE, "target_date", "fwd_log_return", LABEL]
+    d[LABEL] = d["fwd_log_return"] / d["scale"]
+    order = ["trade_date", "sigma", "scale", *columns, SIGMA_FEATURE, "target_date", "fwd_log_return", LABEL]
     return d[order].sort_values("trade_date").reset_index(drop=True)
 
 
@@ -393,9 +403,9 @@ def autogluon_backend(name: str) -> Backend:
     )
 
 
-def _to_values(zq: np.ndarray, sigma: np.ndarray, horizon: int) -> np.ndarray:
-    """Back-transform z-quantiles to sorted log-return quantiles."""
-    v = np.asarray(zq, dtype="float64") * (np.asarray(sigma, dtype="float64") * np.sqrt(float(horizon)))[:, None]
+def _to_values(zq: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Back-transform z-quantiles to sorted log-return quantiles (``z * scale_h``)."""
+    v = np.asarray(zq, dtype="float64") * np.asarray(scale, dtype="float64")[:, None]
     return np.sort(v, axis=1)
 
 
@@ -538,6 +548,7 @@ def run_walk_forward(
     settings: ForecastSettings,
     store: PredictorStore,
     live: bool = True,
+    scale: VolScale | None = None,
 ) -> pd.DataFrame:
     """OOF predictions for every fold and live predictions after the live cutoff.
 
@@ -554,6 +565,8 @@ def run_walk_forward(
     store : PredictorStore
     live : bool
         Also fit/predict the live predictor.
+    scale : VolScale, optional
+        The h-day scale of the targets (None: ``sigma_ewma * sqrt(h)``).
 
     Returns
     -------
@@ -567,7 +580,9 @@ def run_walk_forward(
     dates = trading_dates(zl["trade_date"])
     last_date = pd.Timestamp(min(dates[-1], pd.Timestamp(features["trade_date"].max())))
     for h in settings.horizons:
-        design = standardised_design(features, zl, targets, h, cols, settings.ewma_lambda)
+        design = standardised_design(
+            features, zl, targets, h, cols, settings.ewma_lambda, None if scale is None else scale.series(h)
+        )
         realised = design[np.isfinite(design[LABEL])]
         for fold in folds[folds["horizon_days"] == h].to_dict("records"):
             fold_id, val_start = int(fold["fold_id"]), pd.Timestamp(fold["val_start"])
@@ -591,7 +606,7 @@ def run_walk_forward(
     for t in tasks:
         path = store.path_for(t.fp)
         zq = predict_cached(backend, path, t.rows, model_cols, settings)
-        values = _to_values(zq, t.rows["sigma"].to_numpy(), t.horizon)
+        values = _to_values(zq, t.rows["scale"].to_numpy())
         target_dates = t.rows["target_date"] if t.kind == "oof" else None  # kind is the split: "oof" or "live"
         out.append(
             long_predictions(
@@ -619,6 +634,7 @@ def fit_predict_bucket(
     settings: ForecastSettings,
     store: PredictorStore,
     live: bool = True,
+    scale: VolScale | None = None,
 ) -> pd.DataFrame:
     """Walk-forward AutoGluon specialist of one feature bucket.
 
@@ -635,6 +651,8 @@ def fit_predict_bucket(
         Where predictors are published and reused.
     live : bool
         Also produce live rows.
+    scale : VolScale, optional
+        The h-day scale of the targets (None: ``sigma_ewma * sqrt(h)``).
 
     Returns
     -------
@@ -649,5 +667,14 @@ def fit_predict_bucket(
     """
     cols = [c for c in bucket_columns(features, bucket) if c not in settings.exclude_features]
     return run_walk_forward(
-        autogluon_backend(specialist_model_name(bucket)), cols, features, zl, targets, folds, settings, store, live
+        autogluon_backend(specialist_model_name(bucket)),
+        cols,
+        features,
+        zl,
+        targets,
+        folds,
+        settings,
+        store,
+        live,
+        scale,
     )

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from zlcast.forecast.frames import as_datetime
-from zlcast.glue.l0 import project_from_meta, targets_frame, zl_series
+from zlcast.glue.l0 import project_from_meta, targets_frame, vol_scale, zl_series
 from zlcast.settings import ProjectSettings
 
 FINAL_MODEL = "zl_ensemble"
@@ -73,17 +73,21 @@ def model_version(meta: Mapping[str, Any] | None) -> str:
 
 # --------------------------------------------------------------------------- L1
 def meta_members_table(
-    l0: pd.DataFrame, rw: pd.DataFrame, features: pd.DataFrame, meta: Mapping[str, Any] | None
+    l0: pd.DataFrame, rw: pd.DataFrame, features: pd.DataFrame, vol: pd.DataFrame, meta: Mapping[str, Any] | None
 ) -> pd.DataFrame:
-    """Every member of the meta model, long: the L0 models, ``rw_ewma`` and the two computed vol baselines."""
+    """Every member of the meta model, long: the L0 models, ``rw_ewma``, the two computed vol baselines and, when
+    ``vol_scale`` is ``har``, ``rw_har`` (the HAR scale of ``ml_vol_forecast`` times Student-t(6) quantiles)."""
     from zlcast.forecast.meta import meta_members
+    from zlcast.forecast.volatility import har_walk_quantiles
 
     project = project_from_meta(meta)
+    har = har_walk_quantiles(vol, project.quantiles) if project.vol_scale == "har" else None
     return meta_members(
         as_datetime(l0, "as_of_date", "target_date"),
         zl_series(features),
         as_datetime(rw, "as_of_date", "target_date"),
         project.meta_settings(),
+        har,
     )
 
 
@@ -91,6 +95,7 @@ def meta_weights_table(
     members: pd.DataFrame,
     features: pd.DataFrame,
     targets: pd.DataFrame,
+    vol: pd.DataFrame,
     existing: pd.DataFrame | None,
     meta: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
@@ -102,7 +107,7 @@ def meta_weights_table(
     from zlcast.forecast.meta import fit_meta_weights
 
     zl, t = targets_frame(features, targets)
-    return fit_meta_weights(members, t, zl, project_from_meta(meta).meta_settings(), existing)
+    return fit_meta_weights(members, t, zl, project_from_meta(meta).meta_settings(), existing, vol_scale(vol, meta))
 
 
 def meta_table(
@@ -110,13 +115,14 @@ def meta_table(
     weights: pd.DataFrame,
     features: pd.DataFrame,
     targets: pd.DataFrame,
+    vol: pd.DataFrame,
     meta: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
     """L1 predictions (model ``zl_meta``, OOF and live) from the fitted weights."""
     from zlcast.forecast.meta import predict_meta
 
     zl, t = targets_frame(features, targets)
-    return predict_meta(members, weights, t, zl, project_from_meta(meta).meta_settings())
+    return predict_meta(members, weights, t, zl, project_from_meta(meta).meta_settings(), vol_scale(vol, meta))
 
 
 # --------------------------------------------------------------------------- L2
@@ -125,6 +131,7 @@ def ensemble_table(
     l0: pd.DataFrame,
     features: pd.DataFrame,
     targets: pd.DataFrame,
+    vol: pd.DataFrame,
     meta: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
     """L2: the calibrated final distribution (long format, model ``zl_ensemble``), OOF and live."""
@@ -138,7 +145,7 @@ def ensemble_table(
         ],
         ignore_index=True,
     )
-    final, _ = ensemble_forecast(preds, t, zl, project_from_meta(meta).ensemble_settings())
+    final, _ = ensemble_forecast(preds, t, zl, project_from_meta(meta).ensemble_settings(), vol_scale(vol, meta))
     return final
 
 
@@ -485,6 +492,7 @@ def attribution_table(
     weights: pd.DataFrame,
     features: pd.DataFrame,
     final: pd.DataFrame,
+    vol: pd.DataFrame,
     meta: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
     """Per as_of_date and horizon: how much each Big 8 bucket (and core, rw, L2) moved the final median."""
@@ -498,4 +506,5 @@ def attribution_table(
         zl_series(features),
         as_datetime(final, "as_of_date", "target_date"),
         project.ewma_lambda,
+        vol_scale(vol, meta),
     )

@@ -17,6 +17,7 @@ import pandas as pd
 from zlcast.forecast.artifacts import PredictorStore
 from zlcast.forecast.baselines import rw_ewma_quantiles
 from zlcast.forecast.frames import as_datetime, validate_features, validate_targets, validate_zl
+from zlcast.forecast.volatility import VolScale
 from zlcast.settings import ForecastSettings, ProjectSettings
 
 LOG = logging.getLogger(__name__)
@@ -112,6 +113,69 @@ def targets_frame(features: pd.DataFrame, targets: pd.DataFrame) -> tuple[pd.Dat
     return zl, t
 
 
+def vol_scale(vol: pd.DataFrame, meta: Mapping[str, Any] | None) -> VolScale:
+    """The h-day scale every layer standardises by: ``scale_h`` of ``ml_vol_forecast`` (the project's ``vol_scale``).
+
+    Parameters
+    ----------
+    vol : pandas.DataFrame
+        ``ml_vol_forecast``.
+    meta : Mapping or None
+
+    Returns
+    -------
+    VolScale
+    """
+    return VolScale.from_table(vol, project_from_meta(meta).vol_scale)
+
+
+def vol_table(features: pd.DataFrame, ranges: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataFrame:
+    """The h-day volatility forecast of every origin and horizon (``ml_vol_forecast``).
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        ``fct_zl_features`` (the ZL series of valid sessions, as in the targets).
+    ranges : pandas.DataFrame
+        ``int_zl__daily_range`` (``trade_date``, ``parkinson_variance``, null on roll sessions).
+    meta : Mapping or None
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`zlcast.forecast.volatility.vol_forecast_table` for the project's horizons, ``ewma_lambda`` and
+        ``vol_scale``.
+    """
+    from zlcast.forecast.volatility import vol_forecast_table
+
+    project = project_from_meta(meta)
+    r = as_datetime(ranges, "trade_date")[["trade_date", "parkinson_variance"]]
+    sessions = zl_series(features).merge(r, on="trade_date", how="left")
+    sessions["range_variance"] = sessions["parkinson_variance"].astype("float64")
+    return vol_forecast_table(sessions, project.horizons, project.ewma_lambda, project.vol_scale)
+
+
+def vol_evaluation_table(vol: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """QLIKE / MSE of the HAR forecast against the EWMA walk's variance per horizon and period (``ml_vol_evaluation``).
+
+    Parameters
+    ----------
+    vol : pandas.DataFrame
+        ``ml_vol_forecast``.
+    targets : pandas.DataFrame
+        ``fct_zl_targets``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`zlcast.forecast.volatility.score_vol_forecast`.
+    """
+    from zlcast.forecast.volatility import score_vol_forecast
+
+    t = as_datetime(targets, "trade_date", "target_date")
+    return score_vol_forecast(as_datetime(vol, "as_of_date", "target_date"), t)
+
+
 def _store(settings: ForecastSettings) -> PredictorStore:
     """The predictor store of ``settings.artifact_dir`` (outside ``target/``, which ``dbt clean`` wipes)."""
     return PredictorStore(Path(settings.artifact_dir))
@@ -133,9 +197,14 @@ def rw_table(features: pd.DataFrame, meta: Mapping[str, Any] | None) -> pd.DataF
 
 
 def specialist_table(
-    bucket: str, features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFrame, meta: Mapping[str, Any] | None
+    bucket: str,
+    features: pd.DataFrame,
+    targets: pd.DataFrame,
+    folds: pd.DataFrame,
+    vol: pd.DataFrame,
+    meta: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
-    """OOF and live predictions of the AutoGluon specialist of one Big 8 bucket."""
+    """OOF and live predictions of the AutoGluon specialist of one Big 8 bucket (targets over ``vol``'s scale)."""
     from zlcast.forecast.specialists import fit_predict_bucket
 
     project = project_from_meta(meta)
@@ -143,18 +212,24 @@ def specialist_table(
         raise ValueError(f"bucket {bucket!r} is not in the dbt var buckets {list(project.buckets)}")
     settings = settings_from_meta(meta)
     feats, zl, t = model_inputs(features, targets)
-    return fit_predict_bucket(bucket, feats, zl, t, as_datetime(folds, *_FOLD_DATES), settings, _store(settings))
+    folds = as_datetime(folds, *_FOLD_DATES)
+    return fit_predict_bucket(bucket, feats, zl, t, folds, settings, _store(settings), scale=vol_scale(vol, meta))
 
 
 def lgbm_table(
-    features: pd.DataFrame, targets: pd.DataFrame, folds: pd.DataFrame, meta: Mapping[str, Any] | None
+    features: pd.DataFrame,
+    targets: pd.DataFrame,
+    folds: pd.DataFrame,
+    vol: pd.DataFrame,
+    meta: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
-    """OOF and live predictions of the plain LightGBM quantile baseline on all features."""
+    """OOF and live predictions of the LightGBM quantile baseline on all features (targets over ``vol``'s scale)."""
     from zlcast.forecast.baseline_lgbm import fit_predict_lgbm
 
     settings = settings_from_meta(meta)
     feats, zl, t = model_inputs(features, targets)
-    return fit_predict_lgbm(feats, zl, t, as_datetime(folds, *_FOLD_DATES), settings, _store(settings))
+    folds = as_datetime(folds, *_FOLD_DATES)
+    return fit_predict_lgbm(feats, zl, t, folds, settings, _store(settings), scale=vol_scale(vol, meta))
 
 
 def core_table(

@@ -23,6 +23,7 @@ from zlcast.forecast.meta import (
     meta_members,
     walk_forward_blocks,
 )
+from zlcast.forecast.volatility import HAR_MODEL, VolScale, har_walk_quantiles
 
 H = (5, 20)
 Q = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -232,6 +233,58 @@ def test_fallback_to_random_walk_without_history(frames: tuple[pd.DataFrame, ...
     assert len(m) == len(preds)
     np.testing.assert_allclose(m["value"], m["value_rw"], atol=1e-12)
     assert (weights.loc[weights["member"] == RW_MODEL, "weight"] == 1.0).all()
+
+
+def _har_scale(zl: pd.DataFrame, targets: pd.DataFrame) -> tuple[VolScale, pd.DataFrame]:
+    """A ``har`` scale (here 1.3 times the EWMA walk's) as ml_vol_forecast holds it, and its walk ``rw_har``."""
+    ew = VolScale.ewma(zl, H)
+    rows = []
+    for h in H:
+        sig = ew.series(h).dropna() * 1.3
+        td = targets[targets["horizon_days"] == h].set_index("trade_date")["target_date"].reindex(sig.index)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "as_of_date": sig.index,
+                    "horizon_days": h,
+                    "target_date": td.to_numpy(),
+                    "scale_h": sig.to_numpy(),
+                    "scale_source": "har",
+                }
+            )
+        )
+    vol = pd.concat(rows, ignore_index=True)
+    return VolScale.from_table(vol, "har"), har_walk_quantiles(vol, Q)
+
+
+def test_with_the_har_scale_the_meta_falls_back_to_rw_har(frames: tuple[pd.DataFrame, ...]) -> None:
+    zl, targets, l0 = frames
+    scale, har = _har_scale(zl, targets)
+    s = _settings(min_train_origins=10_000)
+    members = meta_members(l0, zl, settings=s, har_preds=har)
+    assert {RW_MODEL, HAR_MODEL} <= set(members["model"])
+    preds, weights = fit_predict_meta(members, targets, zl, s, scale)
+    m = preds.merge(
+        har[["as_of_date", "horizon_days", "quantile", "value"]],
+        on=["as_of_date", "horizon_days", "quantile"],
+        suffixes=("", "_har"),
+    )
+    assert len(m) == len(preds)
+    np.testing.assert_allclose(m["value"], m["value_har"], atol=1e-12)
+    assert (weights.loc[weights["member"] == HAR_MODEL, "weight"] == 1.0).all()
+    assert (weights.loc[weights["member"] == RW_MODEL, "weight"] == 0.0).all()  # an ordinary member now
+
+
+def test_attribution_on_the_har_scale_adds_up_to_the_meta_median(frames: tuple[pd.DataFrame, ...]) -> None:
+    zl, targets, l0 = frames
+    scale, har = _har_scale(zl, targets)
+    members = meta_members(l0, zl, settings=_settings(), har_preds=har)
+    preds, weights = fit_predict_meta(members, targets, zl, _settings(), scale)
+    att = attribution(members, preds, weights, zl, scale=scale)
+    total = att.groupby(["split", "as_of_date", "horizon_days"])["contribution_logret"].sum()
+    med = preds[preds["quantile"] == 0.5].set_index(["split", "as_of_date", "horizon_days"])["value"]
+    j = pd.concat([total.rename("sum"), med.rename("median")], axis=1, join="inner")
+    assert len(j) == len(med) and np.isclose(j["sum"], j["median"], atol=1e-10).mean() > 0.95
 
 
 def test_default_penalty_shrinks_to_random_walk(frames: tuple[pd.DataFrame, ...]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from forecast_synth import synthetic_targets, synthetic_zl
+from forecast_synth import synthetic_ranges, synthetic_targets, synthetic_zl
 
 from zlcast.forecast.baselines import ewma_sigma, normal_quantiles, rw_ewma_quantiles
 from zlcast.forecast.evaluation import evaluate
@@ -28,6 +28,7 @@ from zlcast.glue.fusion import (
     var_backtest_table,
     var_forecasts_table,
 )
+from zlcast.glue.l0 import vol_table
 from zlcast.settings import QUANTILES as LEVELS
 
 H = (5, 20)
@@ -73,36 +74,51 @@ def _l0(zl: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _chain(zl: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _meta(scale: str) -> dict:
+    """The settings of the chain with ``vol_scale`` set."""
+    return {"forecast": {**META["forecast"], "vol_scale": scale}}
+
+
+def _chain(zl: pd.DataFrame, scale: str = "ewma") -> dict[str, pd.DataFrame]:
     """Every table the marts above L0 publish, from one price history."""
+    meta = _meta(scale)
     targets = synthetic_targets(zl, H)
     features = pd.DataFrame(
         {"trade_date": zl["trade_date"], "is_valid_origin": True, "core__zl_log_close": zl["log_close"]}
     )
+    vol = vol_table(features, synthetic_ranges(zl), meta)
     l0 = _l0(zl, targets)
     rw = rw_ewma_quantiles(zl, H, LEVELS)
-    members = meta_members_table(l0, rw, features, META)
-    weights = meta_weights_table(members, features, targets, None, META)
-    preds = meta_table(members, weights, features, targets, META)
-    final = ensemble_table(preds, l0, features, targets, META)
-    dist = distribution_table(final, features, META)
-    calls = procurement_calls_table(dist, META)
-    signals = procurement_signal_table(calls, procurement_backtest_table(calls, META), META)
-    attr = attribution_table(members, preds, weights, features, final, META)
-    return {"meta": preds, "ensemble": final, "distribution": dist, "signal": signals, "attribution": attr}
+    members = meta_members_table(l0, rw, features, vol, meta)
+    weights = meta_weights_table(members, features, targets, vol, None, meta)
+    preds = meta_table(members, weights, features, targets, vol, meta)
+    final = ensemble_table(preds, l0, features, targets, vol, meta)
+    dist = distribution_table(final, features, meta)
+    calls = procurement_calls_table(dist, meta)
+    signals = procurement_signal_table(calls, procurement_backtest_table(calls, meta), meta)
+    attr = attribution_table(members, preds, weights, features, final, vol, meta)
+    return {
+        "vol": vol,
+        "members": members,
+        "meta": preds,
+        "ensemble": final,
+        "distribution": dist,
+        "signal": signals,
+        "attribution": attr,
+    }
 
 
-@pytest.fixture(scope="module")
-def base() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+@pytest.fixture(scope="module", params=["ewma", "har"])
+def base(request: pytest.FixtureRequest) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], str]:
     zl = synthetic_zl(n_dates=800, seed=17)
-    return zl, _chain(zl)
+    return zl, _chain(zl, request.param), request.param
 
 
 @pytest.mark.parametrize("cut", ["2018-10-03", "2019-02-14"])
 def test_rows_up_to_d_unchanged_when_prices_after_d_change(
-    base: tuple[pd.DataFrame, dict[str, pd.DataFrame]], cut: str
+    base: tuple[pd.DataFrame, dict[str, pd.DataFrame], str], cut: str
 ) -> None:
-    zl, tables = base
+    zl, tables, scale = base
     d = pd.Timestamp(cut)
     after = (zl["trade_date"] > d).to_numpy()
     zl2 = zl.copy()
@@ -111,7 +127,7 @@ def test_rows_up_to_d_unchanged_when_prices_after_d_change(
     steps[after] = 2.0 * steps[after] + 0.004
     zl2["log_close"] = zl["log_close"].iloc[0] + np.cumsum(steps)
     np.testing.assert_array_equal(zl2.loc[~after, "log_close"], zl.loc[~after, "log_close"])
-    tables2 = _chain(zl2)
+    tables2 = _chain(zl2, scale)
     for name, frame in tables.items():
         key = [
             c for c in ("split", "model", "horizon_days", "as_of_date", "quantile", "member", "bucket") if c in frame
@@ -126,7 +142,7 @@ def test_rows_up_to_d_unchanged_when_prices_after_d_change(
 
 
 def test_var_forecasts_of_a_daily_run_equal_a_full_recomputation(base) -> None:  # type: ignore[no-untyped-def]
-    zl, tables = base
+    zl, tables, _ = base
     dist = tables["distribution"]
     targets = synthetic_targets(zl, H)
     features = pd.DataFrame(
@@ -150,13 +166,13 @@ def test_var_forecasts_of_a_daily_run_equal_a_full_recomputation(base) -> None: 
 
 
 def test_calibration_scores_the_final_forecast_and_the_walk_on_the_same_scored_origins(base) -> None:  # type: ignore[no-untyped-def]
-    zl, tables = base
+    zl, tables, scale = base
     targets = synthetic_targets(zl, H)
     features = pd.DataFrame(
         {"trade_date": zl["trade_date"], "is_valid_origin": True, "core__zl_log_close": zl["log_close"]}
     )
     rw = rw_ewma_quantiles(zl, H, LEVELS)
-    cal = calibration_table(tables["distribution"], rw, features, targets, META)
+    cal = calibration_table(tables["distribution"], rw, features, targets, _meta(scale))
     overall = cal[cal["group_kind"] == "overall"].set_index(["model", "horizon_days"])
     assert set(overall.index) == {(m, h) for m in ("zl_ensemble", "rw_ewma") for h in H}
     assert (overall.loc["rw_ewma", "skill_vs_rw"] == 0).all()
@@ -173,10 +189,10 @@ def test_calibration_scores_the_final_forecast_and_the_walk_on_the_same_scored_o
 
 
 def test_published_signal_rows_carry_their_causal_verdict_and_live_rows_the_whole_backtest(base) -> None:  # type: ignore[no-untyped-def]
-    _, tables = base
+    _, tables, scale = base
     dist = tables["distribution"]
-    calls = procurement_calls_table(dist, META)
-    backtest = procurement_backtest_table(calls, META)
+    calls = procurement_calls_table(dist, _meta(scale))
+    backtest = procurement_backtest_table(calls, _meta(scale))
     signals = tables["signal"]
     assert set(backtest["horizon_days"]) == set(H)
     assert (signals["model_call"] == calls["model_call"]).all()
@@ -197,3 +213,16 @@ def test_published_signal_rows_carry_their_causal_verdict_and_live_rows_the_whol
         # the last OOF row already knew every decision but those completing on or after its date
         last = oof[oof["horizon_days"] == h].sort_values("as_of_date").iloc[-1]
         assert 0 < last["backtest_n_decisions"] <= whole.loc[h, "n_decisions"]
+
+
+def test_the_har_scale_makes_rw_har_the_reference_member(base) -> None:  # type: ignore[no-untyped-def]
+    _, tables, scale = base
+    members, vol = tables["members"], tables["vol"]
+    assert ("rw_har" in set(members["model"])) == (scale == "har")
+    assert set(vol["scale_source"]) == ({"ewma", "har"} if scale == "har" else {"ewma"})
+    if scale == "har":
+        # its median is no change and its band is the HAR scale times Student-t(6) quantiles
+        har = members[(members["model"] == "rw_har") & (members["quantile"] == 0.5)]
+        assert (har["value"] == 0.0).all()
+        bucket = tables["attribution"].query("member == 'rw_har'")["bucket"]
+        assert set(bucket) == {"random_walk"}
