@@ -1,6 +1,7 @@
 """The daily path on the real data: one new session from the sources to a new published version, per stage.
 
 Usage: python benchmarks/benchmark_daily.py [DATA_DIR] --work DIR [--cut 2025-06-26] [--threads N]
+       [--seed-predictors DIR]
 
 1. Yesterday's data: DATA_DIR (default ../shared/data) cut at ``--cut`` (futures, macro observations, events and
    EPA transfer weeks after it dropped).
@@ -9,13 +10,15 @@ Usage: python benchmarks/benchmark_daily.py [DATA_DIR] --work DIR [--cut 2025-06
    FRED/ALFRED vintages of the real macro files (each value published the day before its release-lag date), the
    CFTC API.
 3. Refresh 1 (not timed for the figure): seeds the managed data directory, converts the macro files to
-   point-in-time vintages and, on a new ``--work``, builds the warehouse cold (every predictor fitted).
+   point-in-time vintages and, on a new ``--work``, builds the warehouse cold (every predictor fitted into
+   ``<work>/predictors``; ``--seed-predictors`` copies a store of an earlier real-data build there first, so only
+   the fits whose training data differ run).
 4. Refresh 2 (the figure): the next session with stored predictors and the incremental models, from
    ``zlcast refresh`` start to the new published version; the fetch stage (network time in production) is shown
    apart. Per-stage seconds, the dbt nodes that took longest, and the peak RSS of the refresh and its dbt build.
 
 Nothing here is a test; it prints figures. Rerunning with the same ``--work`` repeats refresh 2 on a fresh copy of
-the state after refresh 1.
+the state after refresh 1 (warehouse, data directory, publication and predictor store).
 """
 
 from __future__ import annotations
@@ -41,15 +44,18 @@ from zlcast.data.sources import default_sources, replay_session  # noqa: E402
 
 
 def run_refresh(
-    state: Path, data: DataDirectory, recording: Path, run_date: dt.date, threads: int | None, cftc: bool
+    state: Path,
+    data: DataDirectory,
+    recording: Path,
+    run_date: dt.date,
+    dbt_args: tuple[str, ...],
+    cftc: bool,
 ) -> dict:
     """One refresh from a recording; returns its run record (as a dict) and prints its stage lines.
 
     ``cftc``: the data set carries a CFTC file (the real one does not: the CFTC source is left out, not failed).
     """
-    config = RefreshConfig.in_state(
-        state, data.path, run_date, project_dir=REPO, dbt_args=("--threads", str(threads)) if threads else ()
-    )
+    config = RefreshConfig.in_state(state, data.path, run_date, project_dir=REPO, dbt_args=dbt_args)
     out = io.StringIO()
     sources = default_sources({"ZL_SEEDS_DIR": str(REPO / "seeds")}, session=replay_session(recording))
     sources = [src for src in sources if cftc or src.name != "cftc"]
@@ -75,6 +81,7 @@ def main() -> int:
     p.add_argument("--work", required=True, help="working folder (kept: a rerun reuses refresh 1)")
     p.add_argument("--cut", default="2025-06-26", help="last date of yesterday's data")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--seed-predictors", default=None, help="predictor store copied in before refresh 1")
     args = p.parse_args()
     os.chdir(REPO)
     src, work = Path(args.data_dir), Path(args.work).resolve()
@@ -85,14 +92,22 @@ def main() -> int:
     if not cftc:
         print(f"{src} has no cftc_cot.csv: the refreshes run without the (optional) CFTC source")
     base = work / "after_refresh_1"
+    threads = ("--threads", str(args.threads)) if args.threads else ()
+
+    def dbt_args(state: Path) -> tuple[str, ...]:
+        """The build reads and writes the predictor store of its own state folder."""
+        return ("--vars", json.dumps({"forecast_artifact_dir": str(state / "predictors")}), *threads)
+
     if not (base / "zl.duckdb").is_file():
         shutil.rmtree(work, ignore_errors=True)
+        if args.seed_predictors:
+            shutil.copytree(args.seed_predictors, base / "predictors")
         yesterday = cut_data_dir(src, work / "yesterday", cut)
         rec1 = write_recording(tables, cut.date(), work / "recording_1", seed, data_dir=yesterday)
         data = DataDirectory(base / "data")
         data.seed(yesterday, "yesterday")
         print(f"== refresh 1 (cold build, point-in-time macro conversion): {cut.date()} -> {rec1.run_date}")
-        first = run_refresh(base, data, rec1.folder, rec1.run_date, args.threads, cftc)
+        first = run_refresh(base, data, rec1.folder, rec1.run_date, dbt_args(base), cftc)
         print(f"   exit {first['exit_code']}, stages {first['stages']}")
     rec_day = json.loads(sorted((base / "runs").glob("*.json"))[-1].read_text())["run_date"]
     state = work / "refresh_2"
@@ -101,7 +116,7 @@ def main() -> int:
     data = DataDirectory(state / "data")
     rec2 = write_recording(tables, dt.date.fromisoformat(rec_day), work / "recording_2", seed, data_dir=data.path)
     print(f"\n== refresh 2 (the figure: one new session, stored predictors): {rec_day} -> {rec2.run_date}")
-    second = run_refresh(state, data, rec2.folder, rec2.run_date, args.threads, cftc)
+    second = run_refresh(state, data, rec2.folder, rec2.run_date, dbt_args(state), cftc)
     s = second["stages"]
     to_publish = sum(s.get(k, 0.0) for k in ("lock", "fetch", "validate", "build", "publish"))
     print(f"\nexit code {second['exit_code']}; status {second['status']}; warnings {len(second['warnings'])}")
