@@ -3,6 +3,10 @@
 -- realtime_start: the first day FRED published the value) and FRED's own CSV download (observation_date,<SERIES_ID>,
 -- unpivoted: its value column is named after the series). `observation_date` is the date the value refers to, not
 -- when it was published (see int_macro__as_of_release). Missing markers ('.', blank) are dropped.
+-- A table, unlike the other staging views: a view would parse every macro CSV (55k vintage rows on the real data)
+-- again for each test and each model that reads it.
+{{ config(materialized='table') }}
+
 with source as (
 
     select * from {{ source('fred', 'observations') }}

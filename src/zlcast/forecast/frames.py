@@ -472,7 +472,8 @@ def as_datetime(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
     """
     out = df.copy()
     for c in cols:
-        out[c] = pd.to_datetime(out[c]).astype("datetime64[ns]")
+        col = out[c] if pd.api.types.is_datetime64_dtype(out[c]) else pd.to_datetime(out[c])
+        out[c] = col.astype("datetime64[ns]")
     return out
 
 

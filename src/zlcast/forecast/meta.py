@@ -368,7 +368,8 @@ def _norm_dates(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in ("as_of_date", "target_date", "trade_date", "cutoff", "block_end"):
         if c in out:
-            out[c] = pd.to_datetime(out[c]).astype("datetime64[ns]")
+            col = out[c] if pd.api.types.is_datetime64_dtype(out[c]) else pd.to_datetime(out[c])
+            out[c] = col.astype("datetime64[ns]")
     for c in ("horizon_days", "fold_id"):
         if c in out:
             out[c] = out[c].astype("int64")
@@ -422,9 +423,9 @@ def z_panel(
     names = list(member_names) if member_names is not None else sorted(set(p["model"]))
     names = [reference] + [m for m in names if m != reference]
     origins = (
-        pd.DatetimeIndex(sorted(set(trained["as_of_date"])))
+        pd.DatetimeIndex(np.unique(trained["as_of_date"].to_numpy()))
         if len(trained)
-        else pd.DatetimeIndex(sorted(set(base["as_of_date"])))
+        else pd.DatetimeIndex(np.unique(base["as_of_date"].to_numpy()))
     )
     rows = pd.concat([trained, base[base["as_of_date"].isin(origins)]], ignore_index=True)
     if rows.duplicated(["model", "as_of_date", "quantile"]).any():
@@ -683,6 +684,11 @@ class _Panel:
     tvals: np.ndarray
 
 
+def _by_horizon(m: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """The member rows of each horizon (row order kept), so per-horizon panels scan a third of the table."""
+    return {int(cast(int, h)): g for h, g in m.groupby("horizon_days", sort=True)}
+
+
 def _oof_panel(
     m: pd.DataFrame, t: pd.DataFrame, sigma_h: pd.Series, h: int, qs: list[float], names: list[str]
 ) -> _Panel:
@@ -758,8 +764,10 @@ def fit_meta_weights(
             (int(f), int(h)): str(d) for f, h, d in zip(keys["fold_id"], keys["horizon_days"], keys["input_digest"])
         }
     weights = []
+    by_h = _by_horizon(m)
     for h in s.horizons:
-        pan = _oof_panel(m, t, vs.series(h), h, qs, names)
+        mh = by_h.get(int(h), m.iloc[:0])
+        pan = _oof_panel(mh, t, vs.series(h), h, qs, names)
         blocks = walk_forward_blocks(pan.idx[pan.realised], start, s.block_months)
         for fid, cut, end in blocks.itertuples(index=False):
             train = pan.realised & (pan.tvals < np.datetime64(cut))
@@ -768,7 +776,7 @@ def fit_meta_weights(
                 continue
             b, w, n_train = _fit_block(pan.Z, pan.present, pan.idx, pan.zy, pan.scale, train, cut, qs, s)
             weights.append(_weight_rows(int(fid), cut, end, h, qs, names, b, w, n_train).assign(input_digest=digest))
-        live = _live_panel(m, vs.series(h), h, qs, names)
+        live = _live_panel(mh, vs.series(h), h, qs, names)
         if len(live):
             cut = pd.Timestamp(live.index.min())
             train = pan.realised & (pan.tvals < np.datetime64(cut))
@@ -842,11 +850,13 @@ def predict_meta(
     qs = [round(q, _Q_DEC) for q in s.quantiles]
     names = _member_names(m, s, vs.reference)
     preds = []
+    by_h = _by_horizon(m)
     for h in s.horizons:
         wh = wt[wt["horizon_days"] == h]
         if wh.empty:
             continue
-        pan = _oof_panel(m, t, vs.series(h), h, qs, names)
+        mh = by_h.get(int(h), m.iloc[:0])
+        pan = _oof_panel(mh, t, vs.series(h), h, qs, names)
         for fid, g in wh[wh["fold_id"] >= 0].groupby("fold_id", sort=True):
             b, w = _block_params(g, qs, names)
             cut, end = pd.Timestamp(g["cutoff"].iloc[0]), pd.Timestamp(g["block_end"].iloc[0])
@@ -858,12 +868,12 @@ def predict_meta(
                 )
             )
         live_w = wh[wh["fold_id"] == -1]
-        live = _live_panel(m, vs.series(h), h, qs, names)
+        live = _live_panel(mh, vs.series(h), h, qs, names)
         if len(live) and len(live_w):
             b, w = _block_params(live_w, qs, names)
             sc = vs.at(h, live.index)
             vals = _predict_block(_cube(live, names, qs), np.ones(len(live), dtype=bool), b, w) * sc[:, None]
-            live_t = _live_target_dates(m, h, pd.DatetimeIndex(live.index))
+            live_t = _live_target_dates(mh, h, pd.DatetimeIndex(live.index))
             preds.append(long_predictions(live.index, h, live_t, s.model, qs, np.sort(vals, axis=1), "live", -1))
     if not preds:
         return long_predictions([], 1, [], s.model, qs, np.empty((0, len(qs))), "oof", 0)[list(PREDICTION_COLUMNS)]
