@@ -166,6 +166,7 @@ def test_real_data_sql_side_builds_with_full_feature_coverage_from_2012(tmp_path
 
 def test_an_optional_rins_file_adds_biofuel_features_as_of_release(demo_dir, tmp_path) -> None:
     data = copy_data_dir(demo_dir, tmp_path / "data")
+    (data / "cftc_cot.csv").unlink()  # and without the optional CFTC file, no positioning columns
     fridays = pd.date_range("2016-01-08", "2025-06-27", freq="W-FRI")
     pd.DataFrame(
         {"date": fridays.date, "d4_usd": np.arange(len(fridays)) / 100.0, "d6_usd": np.arange(len(fridays)) / 200.0}
@@ -180,8 +181,13 @@ def test_an_optional_rins_file_adds_biofuel_features_as_of_release(demo_dir, tmp
     # the Friday 2024-01-05 value (index of that Friday) is used from the next session (Monday 2024-01-08) on
     k = int(np.flatnonzero(fridays == pd.Timestamp("2024-01-05"))[0])
     assert f["biofuel__rin_d4_usd"].tolist() == pytest.approx([(k - 1) / 100, (k - 1) / 100, k / 100])
+    cols = read_table(db, "select * from fct_zl_features limit 0").columns
+    assert not [c for c in cols if "cot_" in c or "export_sales" in c]
 
 
-def test_without_optional_files_the_buckets_have_no_optional_columns(sql_warehouse) -> None:
+def test_optional_columns_follow_the_optional_files_of_the_demo_set(sql_warehouse, demo_dir) -> None:
+    # the demo set carries a CFTC file but no RIN or export-sales file
+    assert (demo_dir / "cftc_cot.csv").exists() and not (demo_dir / "rins.csv").exists()
     cols = read_table(sql_warehouse, "select * from fct_zl_features limit 0").columns
-    assert not [c for c in cols if "rin_" in c or "cot_" in c or "export_sales" in c]
+    assert [c for c in cols if "cot_" in c]
+    assert not [c for c in cols if "rin_" in c or "export_sales" in c]
