@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from dbt_helpers import shared_data_dir
 from forecast_synth import synthetic_features, synthetic_targets, synthetic_zl
 
 from zlcast.forecast.baselines import RW_MODEL, ewma_sigma
@@ -231,15 +231,10 @@ def test_qlike_is_zero_for_a_perfect_forecast_and_the_scores_compare_like_with_l
     np.testing.assert_allclose(again[["qlike_ratio", "mse_ratio"]].to_numpy(), 1.0)
 
 
-def _shared_data() -> Path:
-    return Path(__file__).resolve().parents[4] / "shared" / "data"
-
-
 @pytest.mark.realdata
 def test_the_product_reproduces_the_research_variance_scores_on_real_data() -> None:
     """research15 (chosen on 2012-2019): QLIKE ratio 0.982/0.994/0.988 (2012-2019), 0.984/0.978/0.970 (2020-2025)."""
-    path = Path("/work/shared/data/futures_daily.parquet")
-    path = path if path.exists() else _shared_data() / "futures_daily.parquet"
+    path = shared_data_dir() / "futures_daily.parquet"
     if not path.exists():
         pytest.skip(f"real data not found at {path}")
     d = pd.read_parquet(path, columns=["root", "trade_date", "instrument_id", "high", "low", "close", "low_volume"])
