@@ -227,8 +227,8 @@ BACKTEST_COLUMNS: tuple[str, ...] = (
     "n_buy_now",
     "n_wait",
     "n_ladder",
-    "start",
-    "end",
+    "period_start",
+    "period_end",
     "avg_price_signal",
     "avg_price_schedule",
     "saving",
@@ -440,10 +440,10 @@ def backtest_signal(
     -------
     pandas.DataFrame
         One row, columns :data:`BACKTEST_COLUMNS`: ``horizon_days, n_decisions, n_buy_now, n_wait, n_ladder,
-        start, end, avg_price_signal, avg_price_schedule`` (US cents/lb per unit), ``saving`` (``schedule -
-        signal``, positive = the signal bought cheaper), ``saving_pct`` (% of the schedule's average price), the
-        per-decision distribution of :func:`cost_summary`, ``risk_budget_pct`` (the tail budget, % of price),
-        ``verdict`` and ``verdict_reason``.
+        period_start, period_end, avg_price_signal, avg_price_schedule`` (US cents/lb per unit), ``saving``
+        (``schedule - signal``, positive = the signal bought cheaper), ``saving_pct`` (% of the schedule's average
+        price), the per-decision distribution of :func:`cost_summary`, ``risk_budget_pct`` (the tail budget, % of
+        price), ``verdict`` and ``verdict_reason``.
     """
     h = int(horizon)
     d = decision_outcomes(history, h, thresholds)
@@ -460,8 +460,8 @@ def backtest_signal(
         "n_buy_now": int(np.sum(labels == BUY_NOW)),
         "n_wait": int(np.sum(labels == WAIT)),
         "n_ladder": int(np.sum(labels == LADDER)),
-        "start": hist["as_of_date"].iloc[0] if n else None,
-        "end": d["outcome_date"].iloc[-1] if n else None,
+        "period_start": hist["as_of_date"].iloc[0] if n else None,
+        "period_end": d["outcome_date"].iloc[-1] if n else None,
         "avg_price_signal": avg_sig,
         "avg_price_schedule": avg_sch,
         "saving": avg_sch - avg_sig,
